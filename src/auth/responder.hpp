@@ -1,0 +1,39 @@
+// Authoritative query processing (RFC 1034 §4.3.2) over a catalogue snapshot. Pure:
+// bytes in, bytes out; no sockets, no clocks. The server swaps in a new catalogue when a
+// zone changes; in-flight queries keep the snapshot they started with.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "auth/query_context.hpp"
+#include "zone/catalogue.hpp"
+
+namespace dnspush::auth {
+
+struct ResponderOptions {
+  std::uint16_t default_udp_payload = 1232;  // answer size without EDNS is 512 regardless
+  std::uint16_t max_udp_payload = 1232;      // cap on what a client's EDNS may ask for
+};
+
+class Responder {
+ public:
+  explicit Responder(ResponderOptions o = {});
+  void set_catalogue(std::shared_ptr<const zone::Catalogue> c);
+  std::shared_ptr<const zone::Catalogue> catalogue() const;
+
+  // Answers one DNS message. Returns false when nothing must be sent (the input is too
+  // short to have a header, or is itself a response); otherwise `out` holds the answer:
+  // FORMERR for malformed queries, NOTIMP for unknown opcodes, REFUSED outside our zones.
+  bool respond(std::span<const std::uint8_t> query, const QueryContext& ctx,
+               std::vector<std::uint8_t>& out) const;
+
+ private:
+  ResponderOptions opts_;
+  std::atomic<std::shared_ptr<const zone::Catalogue>> catalogue_;
+};
+
+}  // namespace dnspush::auth

@@ -1,0 +1,27 @@
+// The set of zones a server is authoritative for, as one immutable snapshot: finding
+// the zone for a name is a longest-suffix match over the loaded origins.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "wire/name.hpp"
+#include "zone/zone.hpp"
+
+namespace dnspush::zone {
+
+class Catalogue {
+ public:
+  // Returns a new catalogue with `z` added or replacing the zone of the same origin.
+  std::shared_ptr<const Catalogue> with(std::shared_ptr<const Zone> z) const;
+  // The zone whose origin is the longest suffix of `name`, or nullptr (REFUSED).
+  const std::shared_ptr<const Zone>* find_enclosing(const wire::Name& name) const;
+  const std::shared_ptr<const Zone>* find_exact(const wire::Name& origin) const;
+  std::vector<std::shared_ptr<const Zone>> zones() const;
+
+ private:
+  std::unordered_map<wire::Name, std::shared_ptr<const Zone>, wire::NameHash> zones_;
+};
+
+}  // namespace dnspush::zone

@@ -50,6 +50,7 @@ enum class Field : std::uint8_t {
   kBlob16,          // <len16><bytes>, shown as length and base64 (TSIG MAC / other)
   kTypeBitmap,      // RFC 4034 §4.1.2 windows to the end
   kSvcParams,       // RFC 9460 key/value pairs to the end
+  kTsigError,       // u16 shown as an RCODE mnemonic, 16 = BADSIG (RFC 8945 §4.3)
 };
 
 struct RdataDescriptor {

@@ -15,6 +15,9 @@ class Catalogue {
  public:
   // Returns a new catalogue with `z` added or replacing the zone of the same origin.
   std::shared_ptr<const Catalogue> with(std::shared_ptr<const Zone> z) const;
+  // Returns a new catalogue without the zone of `origin` (unchanged when absent).
+  std::shared_ptr<const Catalogue> without(const wire::Name& origin) const;
+  std::size_t size() const { return zones_.size(); }
   // The zone whose origin is the longest suffix of `name`, or nullptr (REFUSED).
   const std::shared_ptr<const Zone>* find_enclosing(const wire::Name& name) const;
   const std::shared_ptr<const Zone>* find_exact(const wire::Name& origin) const;

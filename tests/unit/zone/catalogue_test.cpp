@@ -1,0 +1,87 @@
+#include "zone/catalogue.hpp"
+
+#include <gtest/gtest.h>
+
+#include "zone_test_util.hpp"
+
+namespace dnspush::zone {
+namespace {
+
+using test::name;
+
+std::shared_ptr<const Zone> make(std::string_view origin) {
+  return test::zone_from(test::kBaseZone, origin);
+}
+
+TEST(Catalogue, EmptyFindsNothing) {
+  Catalogue c;
+  EXPECT_EQ(c.find_enclosing(name("www.example.com.")), nullptr);
+  EXPECT_EQ(c.find_exact(name("example.com.")), nullptr);
+  EXPECT_TRUE(c.zones().empty());
+}
+
+TEST(Catalogue, FindEnclosingPicksTheLongestSuffix) {
+  auto parent = make("example.com.");
+  auto child = make("sub.example.com.");
+  auto c = Catalogue().with(parent)->with(child);
+  ASSERT_EQ(c->size(), 2u);
+
+  auto* z = c->find_enclosing(name("www.example.com."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), parent.get());
+  z = c->find_enclosing(name("a.b.SUB.example.com."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), child.get());
+  z = c->find_enclosing(name("sub.example.com."));  // the origin itself
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), child.get());
+  // Label boundaries matter: "xsub.example.com." is in the parent, not the child.
+  z = c->find_enclosing(name("xsub.example.com."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), parent.get());
+  EXPECT_EQ(c->find_enclosing(name("example.org.")), nullptr);
+  EXPECT_EQ(c->find_enclosing(name("com.")), nullptr);
+  EXPECT_EQ(c->find_enclosing(name(".")), nullptr);
+}
+
+TEST(Catalogue, RootZoneEnclosesEverything) {
+  auto root = make(".");
+  auto c = Catalogue().with(root);
+  auto* z = c->find_enclosing(name("anything.example."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), root.get());
+  ASSERT_NE(c->find_enclosing(name(".")), nullptr);
+}
+
+TEST(Catalogue, FindExactNeedsTheOrigin) {
+  auto c = Catalogue().with(make("example.com."));
+  EXPECT_NE(c->find_exact(name("EXAMPLE.com.")), nullptr);
+  EXPECT_EQ(c->find_exact(name("www.example.com.")), nullptr);
+}
+
+TEST(Catalogue, WithReplacesAndLeavesTheOldSnapshotAlone) {
+  auto v1 = make("example.com.");
+  auto v2 = make("example.com.");
+  auto c1 = Catalogue().with(v1);
+  auto c2 = c1->with(v2);
+  EXPECT_EQ(c2->size(), 1u);
+  EXPECT_EQ(c2->find_exact(name("example.com."))->get(), v2.get());
+  EXPECT_EQ(c1->find_exact(name("example.com."))->get(), v1.get());
+
+  auto c3 = c2->without(name("example.com."));
+  EXPECT_EQ(c3->size(), 0u);
+  EXPECT_EQ(c2->size(), 1u);
+  EXPECT_EQ(c3->without(name("absent.")).get()->size(), 0u);
+}
+
+TEST(Catalogue, ZonesAreListedInCanonicalOrder) {
+  auto c = Catalogue().with(make("b.example."))->with(make("example."))->with(make("a.example."));
+  const auto zs = c->zones();
+  ASSERT_EQ(zs.size(), 3u);
+  EXPECT_EQ(zs[0]->origin(), name("example."));
+  EXPECT_EQ(zs[1]->origin(), name("a.example."));
+  EXPECT_EQ(zs[2]->origin(), name("b.example."));
+}
+
+}  // namespace
+}  // namespace dnspush::zone

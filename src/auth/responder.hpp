@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auth/query_context.hpp"
+#include "wire/message.hpp"
 #include "zone/catalogue.hpp"
 
 namespace dnspush::auth {
@@ -29,6 +30,11 @@ class Responder {
   // short to have a header, or is itself a response); otherwise `out` holds the answer:
   // FORMERR for malformed queries, NOTIMP for unknown opcodes, REFUSED outside our zones.
   bool respond(std::span<const std::uint8_t> query, const QueryContext& ctx,
+               std::vector<std::uint8_t>& out) const;
+  // The same for a message the caller has already parsed, e.g. a server that routes
+  // NOTIFY and UPDATE to their own handlers by opcode first and hands the rest here.
+  // Returns false for a response (QR=1).
+  bool respond(const wire::Message& query, const QueryContext& ctx,
                std::vector<std::uint8_t>& out) const;
 
  private:

@@ -1,0 +1,234 @@
+#include "auth/responder.hpp"
+
+#include <optional>
+
+#include "auth/additional.hpp"
+#include "auth/lookup.hpp"
+#include "auth/response.hpp"
+#include "wire/reader.hpp"
+
+namespace dnspush::auth {
+namespace {
+
+using wire::Rcode;
+using wire::RRType;
+
+// For a message that does not parse: the question, when the header says there is exactly
+// one and it reads cleanly, so that the FORMERR can echo it.
+std::optional<wire::Question> salvage_question(std::span<const std::uint8_t> bytes,
+                                               const wire::Header& h) {
+  if (h.qdcount != 1) return std::nullopt;
+  wire::Reader r(bytes);
+  r.skip(wire::kHeaderSize);
+  wire::Question q;
+  q.name = r.name();
+  q.type = static_cast<RRType>(r.u16());
+  q.cls = static_cast<wire::RRClass>(r.u16());
+  if (!r.ok()) return std::nullopt;
+  return q;
+}
+
+Rcode rcode_of(Outcome o) {
+  switch (o) {
+    case Outcome::kNxDomain:
+      return Rcode::NXDOMAIN;
+    case Outcome::kRefused:
+      return Rcode::REFUSED;
+    case Outcome::kYxDomain:
+      return Rcode::YXDOMAIN;
+    default:
+      return Rcode::NOERROR;
+  }
+}
+
+// An upper bound of the bytes an RRset takes (no compression), to add additional RRsets
+// whole or not at all (RFC 2181 §9: no partial RRsets).
+std::size_t uncompressed_size(const RRsetRef& rr) {
+  if (rr.rrset == nullptr) return rr.owner.wire_size() + 10 + rr.synthesized.size();
+  std::size_t n = 0;
+  for (const auto& rd : rr.rrset->rdatas) n += rr.owner.wire_size() + 10 + rd.size();
+  return n;
+}
+
+bool add_rrset(wire::MessageBuilder& b, wire::Section s, const RRsetRef& rr) {
+  if (rr.rrset == nullptr) {
+    return b.add_record(s, rr.owner, rr.type, wire::RRClass::IN, rr.ttl, rr.synthesized);
+  }
+  for (const auto& rd : rr.rrset->rdatas) {
+    if (!b.add_record(s, rr.owner, rr.type, wire::RRClass::IN, rr.ttl, rd)) return false;
+  }
+  return true;
+}
+
+// Everything needed to write one answer, gathered before writing so that a truncated
+// answer can be rewritten from scratch.
+struct Plan {
+  Rcode rcode = Rcode::NOERROR;
+  bool aa = false;
+  std::vector<RRsetRef> answer;
+  std::vector<RRsetRef> authority;
+  std::vector<AdditionalRRset> additional;
+};
+
+class Answerer {
+ public:
+  Answerer(const wire::Message& q, const QueryContext& ctx, const ResponderOptions& opts)
+      : query_(q), limit_(response_limit(q.edns ? &*q.edns : nullptr, ctx, opts)) {
+    if (q.edns) edns_ = response_edns(*q.edns, ctx, opts);
+  }
+
+  std::vector<std::uint8_t> write(const Plan& p) const {
+    if (auto full = try_write(p)) return std::move(*full);
+    // RFC 2181 §9: required data did not fit. Like BIND, send the header, the question
+    // and the OPT with TC=1 so the client retries over TCP with nothing half-cached.
+    wire::MessageBuilder b(header(p), limit_, reserve());
+    b.set_rcode(p.rcode);
+    b.set_tc();
+    b.add_question(query_.questions.front());
+    if (edns_) finish_edns(b, *edns_, limit_);
+    return b.finish();
+  }
+
+ private:
+  wire::Header header(const Plan& p) const {
+    wire::Header h = response_header(query_.header);
+    h.aa = p.aa;
+    return h;
+  }
+  std::size_t reserve() const { return edns_ ? edns_reserve(*edns_) : 0; }
+
+  std::optional<std::vector<std::uint8_t>> try_write(const Plan& p) const {
+    wire::MessageBuilder b(header(p), limit_, reserve());
+    b.set_rcode(p.rcode);
+    if (!b.add_question(query_.questions.front())) return std::nullopt;
+    for (const auto& rr : p.answer) {
+      if (!add_rrset(b, wire::Section::kAnswer, rr)) return std::nullopt;
+    }
+    for (const auto& rr : p.authority) {
+      if (!add_rrset(b, wire::Section::kAuthority, rr)) return std::nullopt;
+    }
+    for (const auto& a : p.additional) {
+      const std::size_t room = b.writer().limit() - b.size();
+      if (uncompressed_size(a.rr) <= room) {
+        add_rrset(b, wire::Section::kAdditional, a.rr);  // fits even uncompressed
+        continue;
+      }
+      // Dropped whole rather than risk half an RRset; but in-domain glue is required
+      // (RFC 9471 §3.1: TC rather than a referral without it).
+      if (a.required) return std::nullopt;
+    }
+    if (edns_) finish_edns(b, *edns_, limit_);
+    return b.finish();
+  }
+
+  const wire::Message& query_;
+  std::size_t limit_;
+  std::optional<ResponseEdns> edns_;
+};
+
+bool is_stream(const QueryContext& ctx) {
+  return ctx.transport != Transport::kUdp;
+}
+
+}  // namespace
+
+Responder::Responder(ResponderOptions o)
+    : opts_(o), catalogue_(std::make_shared<const zone::Catalogue>()) {}
+
+void Responder::set_catalogue(std::shared_ptr<const zone::Catalogue> c) {
+  catalogue_.store(std::move(c));
+}
+
+std::shared_ptr<const zone::Catalogue> Responder::catalogue() const {
+  return catalogue_.load();
+}
+
+bool Responder::respond(std::span<const std::uint8_t> query, const QueryContext& ctx,
+                        std::vector<std::uint8_t>& out) const {
+  const auto header = wire::Header::peek(query);
+  // Too short to answer, or a response: answering responses invites loops (RFC 1035
+  // §7.3 says discard them).
+  if (!header || header->qr) return false;
+  auto msg = wire::Message::parse(query);
+  if (!msg) {
+    // RFC 1035 §4.1.1 FORMERR, echoing the id and opcode and the question if it read.
+    const auto q = salvage_question(query, *header);
+    out = error_response(*header, q ? &*q : nullptr, nullptr, Rcode::FORMERR, ctx, opts_);
+    return true;
+  }
+  return respond(*msg, ctx, out);
+}
+
+bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
+                        std::vector<std::uint8_t>& out) const {
+  const wire::Header& h = query.header;
+  if (h.qr) return false;
+  const wire::Edns* edns = query.edns ? &*query.edns : nullptr;
+  const wire::Question* question = query.questions.size() == 1 ? &query.questions.front() : nullptr;
+  auto error = [&](Rcode rc) {
+    out = error_response(h, question, edns, rc, ctx, opts_);
+    return true;
+  };
+
+  // RFC 6891 §6.1.3: a version we do not speak gets BADVERS (with our version in OPT)
+  // before anything else is looked at.
+  if (edns != nullptr && edns->version > kEdnsVersion) return error(Rcode::BADVERS);
+  // Opcodes other than QUERY (NOTIFY, UPDATE, DSO) are routed by the server before they
+  // get here; whatever still arrives is not implemented by this responder.
+  if (h.opcode != wire::Opcode::QUERY) return error(Rcode::NOTIMP);
+  // RFC 9619: a QUERY carries exactly one question.
+  if (question == nullptr) return error(Rcode::FORMERR);
+  if (edns != nullptr && is_stream(ctx)) {
+    // RFC 7828 §3.2.1: the client's keepalive option is empty; anything else is a
+    // badly formatted option, FORMERR with OPT (RFC 6891 §7). Over UDP the option is
+    // ignored whatever it holds (RFC 7828 §3.3.1).
+    const auto* ka = edns->find(wire::edns_option::kTcpKeepalive);
+    if (ka != nullptr && !ka->data.empty()) return error(Rcode::FORMERR);
+  }
+
+  const RRType qtype = question->type;
+  const auto catalogue = catalogue_.load();  // one snapshot for the whole query
+  Plan plan;
+
+  if (qtype == RRType::AXFR || qtype == RRType::IXFR) {
+    if (!is_stream(ctx)) {
+      // RFC 5936 §4.2: AXFR over UDP is not defined; FORMERR, as BIND answers, tells
+      // the client the request itself is wrong (NOTIMP would suggest trying elsewhere).
+      if (qtype == RRType::AXFR) return error(Rcode::FORMERR);
+      // RFC 1995 §2: IXFR over UDP that we cannot answer in one datagram is answered
+      // with the current SOA alone, telling the client to use TCP.
+      if (question->cls != wire::RRClass::IN) return error(Rcode::REFUSED);
+      const auto* z = catalogue ? catalogue->find_exact(question->name) : nullptr;
+      if (z == nullptr || !*z) {
+        const bool ours = catalogue && catalogue->find_enclosing(question->name) != nullptr;
+        return error(ours ? Rcode::NOTAUTH : Rcode::REFUSED);
+      }
+      plan.aa = true;
+      const zone::RRset& soa = (*z)->soa();
+      plan.answer.push_back(RRsetRef{question->name, RRType::SOA, soa.ttl, &soa, {}});
+      out = Answerer(query, ctx, opts_).write(plan);
+      return true;
+    }
+    // Zone transfers over TCP/TLS belong to the transfer layer, which the server routes
+    // to before this point; when it is not wired in, they are not implemented.
+    return error(Rcode::NOTIMP);
+  }
+  // RFC 6895 §3.1: OPT, TSIG, TKEY, MAILA/MAILB and the rest of the meta range are not
+  // questions one can ask a zone.
+  if (qtype != RRType::ANY && wire::is_meta_type(qtype)) return error(Rcode::FORMERR);
+  // We serve class IN only: CH (version.bind and friends) and HS are refused.
+  if (question->cls != wire::RRClass::IN) return error(Rcode::REFUSED);
+  if (!catalogue) return error(Rcode::REFUSED);
+
+  LookupResult r = lookup(*catalogue, question->name, qtype);
+  if (r.outcome == Outcome::kRefused) return error(Rcode::REFUSED);
+  plan.rcode = rcode_of(r.outcome);
+  plan.aa = r.authoritative;
+  plan.additional = additional_for(r);
+  plan.answer = std::move(r.answer);
+  plan.authority = std::move(r.authority);
+  out = Answerer(query, ctx, opts_).write(plan);
+  return true;
+}
+
+}  // namespace dnspush::auth

@@ -482,6 +482,13 @@ bool rdata_equal(RRType type, std::span<const std::uint8_t> a, std::span<const s
   if (a.size() != b.size()) return false;
   if (std::equal(a.begin(), a.end(), b.begin())) return true;
   if (!lowercases_names(type)) return false;
+  // Canonical form only lowers ASCII letters, so RDATA that differ in more than case
+  // differ canonically: decide those without building canonical copies (zones compare
+  // every new RR against its RRset, which must stay cheap for large RRsets).
+  auto lower = [](std::uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; };
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
   return canonical_rdata(type, a) == canonical_rdata(type, b);
 }
 

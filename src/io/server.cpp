@@ -1,0 +1,233 @@
+#include "io/server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <list>
+#include <thread>
+
+#include "io/asio.hpp"
+#include "io/connection.hpp"
+#include "io/connection_limiter.hpp"
+
+namespace dnspush::io {
+namespace {
+
+using asio::ip::tcp;
+using asio::ip::udp;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+constexpr std::size_t kMaxUdpMessage = 65535;
+
+// Opens a socket bound to `e` with SO_REUSEPORT, so that every worker has its own socket
+// on the same address and the kernel spreads clients over them.
+template <class Socket, class Proto>
+Result<void> open_bound(Socket& s, const Endpoint& e) {
+  std::error_code ec;
+  const auto addr = asio::ip::make_address(e.address, ec);
+  if (ec) return fail(Errc::kInvalidConfig, "bad address " + e.to_string());
+  const typename Proto::endpoint ep(addr, e.port);
+  if (!ec) s.open(ep.protocol(), ec);
+  if (!ec) s.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.set_option(ReusePort(true), ec);
+  if (!ec && addr.is_v6()) s.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) s.bind(ep, ec);
+  if (ec) return fail(Errc::kIo, "cannot bind " + e.to_string() + ": " + ec.message());
+  return {};
+}
+
+struct Acceptor {
+  tcp::acceptor socket;
+  bool tls;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  struct Worker {
+    asio::io_context ctx{1};
+    std::list<udp::socket> udp_sockets;  // std::list: coroutines hold references
+    std::list<Acceptor> acceptors;
+    std::thread thread;
+  };
+
+  ServerOptions opts;
+  Handler handler;
+  ConnectionLimiter limiter;
+  detail::ConnectionOptions tcp_opts, tls_opts;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<BoundAddress> bound;
+  std::atomic<bool> stopped{false};
+  bool started = false;
+
+  // Refusals are logged at most once a second per worker, with a count of the rest.
+  struct RefusalLog {
+    std::chrono::steady_clock::time_point last{};
+    std::size_t suppressed = 0;
+  };
+
+  Impl(ServerOptions o, Handler h)
+      : opts(std::move(o)),
+        handler(std::move(h)),
+        limiter(opts.max_connections, opts.max_connections_per_address) {
+    tcp_opts.transport = auth::Transport::kTcp;
+    tcp_opts.idle_timeout = opts.tcp_idle_timeout;
+    tcp_opts.handshake_timeout = opts.tls_handshake_timeout;
+    tcp_opts.max_pending_bytes = opts.max_pending_bytes;
+    tls_opts = tcp_opts;
+    tls_opts.transport = auth::Transport::kTls;
+  }
+
+  Result<void> bind_all();
+  asio::awaitable<void> udp_loop(udp::socket& s);
+  asio::awaitable<void> accept_loop(Acceptor& a);
+};
+
+Result<void> Server::Impl::bind_all() {
+  // Worker 0 binds first; if port 0 was asked for, the others reuse the port it got.
+  std::vector<Endpoint> dns = opts.dns, tls = opts.tls;
+  for (unsigned w = 0; w < opts.workers; ++w) {
+    auto worker = std::make_unique<Worker>();
+    for (auto& e : dns) {
+      auto& u = worker->udp_sockets.emplace_back(worker->ctx);
+      if (auto r = open_bound<udp::socket, udp>(u, e); !r) return r;
+      if (e.port == 0) e.port = u.local_endpoint().port();
+      auto& a = worker->acceptors.emplace_back(Acceptor{tcp::acceptor(worker->ctx), false});
+      if (auto r = open_bound<tcp::acceptor, tcp>(a.socket, e); !r) return r;
+      std::error_code ec;
+      a.socket.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) return fail(Errc::kIo, "cannot listen on " + e.to_string() + ": " + ec.message());
+      if (w == 0) {
+        bound.push_back({"udp", e});
+        bound.push_back({"tcp", e});
+      }
+    }
+    for (auto& e : tls) {
+      auto& a = worker->acceptors.emplace_back(Acceptor{tcp::acceptor(worker->ctx), true});
+      if (auto r = open_bound<tcp::acceptor, tcp>(a.socket, e); !r) return r;
+      std::error_code ec;
+      a.socket.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) return fail(Errc::kIo, "cannot listen on " + e.to_string() + ": " + ec.message());
+      if (e.port == 0) e.port = a.socket.local_endpoint().port();
+      if (w == 0) bound.push_back({"tls", e});
+    }
+    workers.push_back(std::move(worker));
+  }
+  return {};
+}
+
+asio::awaitable<void> Server::Impl::udp_loop(udp::socket& s) {
+  std::vector<std::uint8_t> buf(kMaxUdpMessage), out;
+  udp::endpoint from;
+  auth::QueryContext qc;
+  qc.transport = auth::Transport::kUdp;
+  for (;;) {
+    auto [ec, n] = co_await s.async_receive_from(asio::buffer(buf), from, detail::kAsTuple);
+    if (ec == asio::error::operation_aborted || !s.is_open()) co_return;
+    if (ec) continue;  // e.g. ICMP port unreachable reported on a later receive
+    qc.client = detail::client_address(from.address(), from.port());
+    out.clear();
+    if (detail::call_handler(handler, std::span(buf.data(), n), qc, out) &&
+        out.size() <= kMaxUdpMessage) {
+      auto [sec, sent] = co_await s.async_send_to(asio::buffer(out), from, detail::kAsTuple);
+      if (sec == asio::error::operation_aborted) co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a) {
+  RefusalLog log;
+  asio::steady_timer backoff(a.socket.get_executor());
+  for (;;) {
+    auto [ec, sock] = co_await a.socket.async_accept(detail::kAsTuple);
+    if (ec == asio::error::operation_aborted || !a.socket.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors (EMFILE/ENFILE) or the like: pause instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(detail::kAsTuple);
+      continue;
+    }
+    std::error_code pec;
+    const auto peer = sock.remote_endpoint(pec);
+    if (pec) continue;  // already reset by the client
+    const auto client = detail::client_address(peer.address(), peer.port());
+    ConnectionLimiter::Refusal why{};
+    auto ticket = limiter.try_acquire(client, &why);
+    if (!ticket) {
+      // The newest connection is the one refused: established clients are never dropped.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - log.last >= std::chrono::seconds(1)) {
+        spdlog::warn("closing new {} connection from {}: {} ({} more refused since last report)",
+                     a.tls ? "tls" : "tcp", peer.address().to_string(),
+                     why == ConnectionLimiter::Refusal::kTotal
+                         ? fmt::format("max-connections ({}) reached", opts.max_connections)
+                         : fmt::format("max-connections-per-address ({}) reached",
+                                       opts.max_connections_per_address),
+                     log.suppressed);
+        log.last = now;
+        log.suppressed = 0;
+      } else {
+        ++log.suppressed;
+      }
+      std::error_code ignored;
+      sock.close(ignored);
+      continue;
+    }
+    std::error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);
+    if (a.tls) {
+      detail::start_tls_connection(std::move(sock), *opts.tls_context, tls_opts, handler, client,
+                                   std::move(*ticket));
+    } else {
+      detail::start_tcp_connection(std::move(sock), tcp_opts, handler, client, std::move(*ticket));
+    }
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options, Handler handler) {
+  if (!options.tls.empty() && !options.tls_context) {
+    return fail(Errc::kInvalidConfig, "TLS listeners need a certificate");
+  }
+  if (options.workers == 0) options.workers = 1;
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  if (auto r = impl->bind_all(); !r) return tl::unexpected(r.error());
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  stop();
+}
+
+const std::vector<BoundAddress>& Server::bound() const {
+  return impl_->bound;
+}
+
+void Server::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  for (auto& w : impl_->workers) {
+    for (auto& u : w->udp_sockets) asio::co_spawn(w->ctx, impl_->udp_loop(u), asio::detached);
+    for (auto& a : w->acceptors) asio::co_spawn(w->ctx, impl_->accept_loop(a), asio::detached);
+    w->thread = std::thread([ctx = &w->ctx] { ctx->run(); });
+  }
+}
+
+void Server::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  for (auto& w : impl_->workers) w->ctx.stop();
+  for (auto& w : impl_->workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  // Destroying the contexts destroys every suspended coroutine and so every connection.
+  impl_->workers.clear();
+}
+
+std::size_t Server::connection_count() const {
+  return impl_->limiter.total();
+}
+
+}  // namespace dnspush::io

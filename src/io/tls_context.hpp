@@ -1,0 +1,52 @@
+// OpenSSL 3 contexts for DNS over TLS (RFC 7858): the server's (certificate + key, TLS 1.2
+// minimum, ALPN "dot") and a client's (CA file, system store or no verification), plus a
+// self-signed certificate generator for first start without configured credentials.
+// The header names no OpenSSL type beyond a forward declaration.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+struct ssl_ctx_st;
+
+namespace dnspush::io {
+
+inline constexpr char kAlpnDot[] = "dot";  // RFC 7858 §3.2 / IANA ALPN registry
+
+struct ClientTlsOptions {
+  bool verify = true;    // false: --insecure
+  std::string ca_file;   // empty: the system's default trust store
+  std::string hostname;  // checked against the certificate (name or IP literal); sent as SNI
+};
+
+class TlsContext {
+ public:
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  static Result<std::shared_ptr<TlsContext>> server(const std::string& cert_file,
+                                                    const std::string& key_file);
+  static Result<std::shared_ptr<TlsContext>> client(const ClientTlsOptions& o);
+
+  // Writes a new EC P-256 key and a self-signed certificate (valid 10 years) whose
+  // subjectAltName lists `names` plus localhost, 127.0.0.1 and ::1. The key file is 0600.
+  static Result<void> generate_self_signed(const std::string& cert_file,
+                                           const std::string& key_file,
+                                           const std::vector<std::string>& names);
+
+  ssl_ctx_st* native() const { return ctx_; }
+  const std::string& hostname() const { return hostname_; }  // client only
+  bool verify() const { return verify_; }                    // client only
+
+ private:
+  explicit TlsContext(ssl_ctx_st* ctx) : ctx_(ctx) {}
+  ssl_ctx_st* ctx_;
+  std::string hostname_;
+  bool verify_ = false;
+};
+
+}  // namespace dnspush::io

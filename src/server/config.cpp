@@ -1,0 +1,271 @@
+#include "server/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <thread>
+
+#include "wire/name.hpp"
+
+namespace dnspush::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads one table, remembering which keys were looked at so that the rest can be
+// reported as unknown.
+class Section {
+ public:
+  Section(const toml::table* t, std::string prefix) : t_(t), prefix_(std::move(prefix)) {}
+
+  std::string key(std::string_view k) const {
+    return prefix_.empty() ? std::string(k) : prefix_ + "." + std::string(k);
+  }
+  const toml::node* get(std::string_view k) {
+    known_.emplace_back(k);
+    return t_ == nullptr ? nullptr : t_->get(k);
+  }
+
+  Result<void> string(std::string_view k, std::string& out) {
+    const auto* n = get(k);
+    if (n == nullptr) return {};
+    const auto v = n->value<std::string>();
+    if (!n->is_string() || !v) return fail(Errc::kInvalidConfig, key(k) + ": expected a string");
+    out = *v;
+    return {};
+  }
+
+  template <class T>
+  Result<void> integer(std::string_view k, T& out, std::int64_t min, std::int64_t max) {
+    const auto* n = get(k);
+    if (n == nullptr) return {};
+    if (!n->is_integer()) return fail(Errc::kInvalidConfig, key(k) + ": expected an integer");
+    const std::int64_t v = *n->value<std::int64_t>();
+    if (v < min || v > max) {
+      return fail(Errc::kInvalidConfig, key(k) + ": " + std::to_string(v) + " is out of range [" +
+                                            std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+    out = static_cast<T>(v);
+    return {};
+  }
+
+  Result<void> strings(std::string_view k, std::vector<std::string>& out) {
+    const auto* n = get(k);
+    if (n == nullptr) return {};
+    const auto* arr = n->as_array();
+    if (arr == nullptr)
+      return fail(Errc::kInvalidConfig, key(k) + ": expected an array of strings");
+    out.clear();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const auto v = (*arr)[i].value<std::string>();
+      if (!(*arr)[i].is_string() || !v) {
+        return fail(Errc::kInvalidConfig,
+                    key(k) + "[" + std::to_string(i) + "]: expected a string");
+      }
+      out.push_back(*v);
+    }
+    return {};
+  }
+
+  Result<void> no_unknown_keys() const {
+    if (t_ == nullptr) return {};
+    for (const auto& [k, v] : *t_) {
+      bool found = false;
+      for (const auto& known : known_) found = found || known == k.str();
+      if (!found) return fail(Errc::kInvalidConfig, key(k.str()) + ": unknown key");
+    }
+    return {};
+  }
+
+ private:
+  const toml::table* t_;
+  std::string prefix_;
+  std::vector<std::string> known_;
+};
+
+Result<const toml::table*> subtable(const toml::table& root, std::string_view k) {
+  const auto* n = root.get(k);
+  if (n == nullptr) return nullptr;
+  if (!n->is_table()) return fail(Errc::kInvalidConfig, std::string(k) + ": expected a table");
+  return n->as_table();
+}
+
+fs::path resolve(const fs::path& base, const std::string& p) {
+  const fs::path path(p);
+  return (path.is_absolute() ? path : base / path).lexically_normal();
+}
+
+Result<std::vector<io::Endpoint>> endpoints(const std::vector<std::string>& texts,
+                                            const std::string& key) {
+  std::vector<io::Endpoint> out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    auto e = io::Endpoint::parse(texts[i]);
+    if (!e) {
+      return fail(Errc::kInvalidConfig, key + "[" + std::to_string(i) + "]: " + e.error().message);
+    }
+    out.push_back(*e);
+  }
+  return out;
+}
+
+#define DNSPUSH_TRY(expr)                                         \
+  do {                                                            \
+    if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
+  } while (0)
+
+Result<Config> parse_root(const toml::table& root, const fs::path& path) {
+  Config c;
+  c.source = path;
+  const fs::path base = path.parent_path();
+  Section top(&root, "");
+  for (const char* k : {"server", "listen", "tls", "limits", "zone"}) top.get(k);
+  DNSPUSH_TRY(top.no_unknown_keys());
+
+  {
+    auto t = subtable(root, "server");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "server");
+    std::string state_dir = "var/dnspushd";
+    DNSPUSH_TRY(s.string("state-dir", state_dir));
+    if (state_dir.empty()) return fail(Errc::kInvalidConfig, "server.state-dir: must not be empty");
+    c.state_dir = resolve(base, state_dir);
+    DNSPUSH_TRY(s.string("log-level", c.log_level));
+    const std::string l = c.log_level;
+    if (l != "trace" && l != "debug" && l != "info" && l != "warn" && l != "error") {
+      return fail(Errc::kInvalidConfig,
+                  "server.log-level: \"" + l + "\" is not one of trace, debug, info, warn, error");
+    }
+    DNSPUSH_TRY(s.integer("workers", c.workers, 0, 1024));
+    DNSPUSH_TRY(s.no_unknown_keys());
+  }
+  {
+    auto t = subtable(root, "listen");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "listen");
+    std::vector<std::string> dns, tls;
+    DNSPUSH_TRY(s.strings("dns", dns));
+    DNSPUSH_TRY(s.strings("tls", tls));
+    DNSPUSH_TRY(s.no_unknown_keys());
+    auto d = endpoints(dns, "listen.dns");
+    if (!d) return tl::unexpected(d.error());
+    auto e = endpoints(tls, "listen.tls");
+    if (!e) return tl::unexpected(e.error());
+    c.dns = std::move(*d);
+    c.tls = std::move(*e);
+    if (c.dns.empty() && c.tls.empty()) {
+      return fail(Errc::kInvalidConfig, "listen: no address in listen.dns or listen.tls");
+    }
+  }
+  {
+    auto t = subtable(root, "tls");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "tls");
+    std::string cert, key;
+    DNSPUSH_TRY(s.string("certificate", cert));
+    DNSPUSH_TRY(s.string("key", key));
+    DNSPUSH_TRY(s.strings("names", c.tls_names));
+    DNSPUSH_TRY(s.no_unknown_keys());
+    if (cert.empty() != key.empty()) {
+      return fail(Errc::kInvalidConfig, cert.empty() ? "tls.certificate: missing (tls.key is set)"
+                                                     : "tls.key: missing (tls.certificate is set)");
+    }
+    for (std::size_t i = 0; i < c.tls_names.size(); ++i) {
+      const auto& n = c.tls_names[i];
+      if (n.empty() || n.find_first_of(", \t\r\n\"") != std::string::npos) {
+        return fail(Errc::kInvalidConfig,
+                    "tls.names[" + std::to_string(i) + "]: \"" + n + "\" is not a host name");
+      }
+    }
+    if (!cert.empty()) {
+      c.tls_certificate = resolve(base, cert);
+      c.tls_key = resolve(base, key);
+    }
+  }
+  {
+    auto t = subtable(root, "limits");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "limits");
+    std::int64_t idle = c.tcp_idle_timeout.count(), hs = c.tls_handshake_timeout.count();
+    DNSPUSH_TRY(s.integer("tcp-idle-timeout-ms", idle, 1, 86'400'000));
+    DNSPUSH_TRY(s.integer("tls-handshake-timeout-ms", hs, 1, 600'000));
+    c.tcp_idle_timeout = std::chrono::milliseconds(idle);
+    c.tls_handshake_timeout = std::chrono::milliseconds(hs);
+    DNSPUSH_TRY(s.integer("max-connections", c.max_connections, 1, 10'000'000));
+    DNSPUSH_TRY(
+        s.integer("max-connections-per-address", c.max_connections_per_address, 1, 10'000'000));
+    // At least one maximal DNS message with its length prefix must fit.
+    DNSPUSH_TRY(s.integer("max-pending-bytes", c.max_pending_bytes, 65537, 1LL << 32));
+    // RFC 6891 §6.2.5: values below 512 are treated as 512.
+    DNSPUSH_TRY(s.integer("udp-payload", c.udp_payload, 512, 65535));
+    DNSPUSH_TRY(s.no_unknown_keys());
+  }
+  if (const auto* z = root.get("zone")) {
+    const auto* arr = z->as_array();
+    if (arr == nullptr) {
+      return fail(Errc::kInvalidConfig, "zone: expected an array of tables ([[zone]])");
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string prefix = "zone[" + std::to_string(i) + "]";
+      const auto* t = (*arr)[i].as_table();
+      if (t == nullptr) return fail(Errc::kInvalidConfig, prefix + ": expected a table");
+      Section s(t, prefix);
+      ZoneConfig zc;
+      std::string file;
+      DNSPUSH_TRY(s.string("origin", zc.origin));
+      DNSPUSH_TRY(s.string("file", file));
+      DNSPUSH_TRY(s.no_unknown_keys());
+      if (zc.origin.empty()) return fail(Errc::kInvalidConfig, prefix + ".origin: missing");
+      if (file.empty()) return fail(Errc::kInvalidConfig, prefix + ".file: missing");
+      auto name = wire::Name::from_text(zc.origin);
+      if (!name) {
+        return fail(Errc::kInvalidConfig,
+                    prefix + ".origin: \"" + zc.origin + "\": " + name.error().message);
+      }
+      for (std::size_t j = 0; j < c.zones.size(); ++j) {
+        if (*wire::Name::from_text(c.zones[j].origin) == *name) {
+          return fail(Errc::kInvalidConfig, prefix + ".origin: \"" + zc.origin +
+                                                "\" is already configured in zone[" +
+                                                std::to_string(j) + "]");
+        }
+      }
+      zc.file = resolve(base, file);
+      c.zones.push_back(std::move(zc));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+unsigned Config::effective_workers() const {
+  if (workers != 0) return workers;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& path) {
+  const fs::path abs = fs::absolute(path).lexically_normal();
+  try {
+    const toml::table root = toml::parse(text, abs.string());
+    auto c = parse_root(root, abs);
+    if (!c) return fail(Errc::kInvalidConfig, path.string() + ": " + c.error().message);
+    return c;
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << path.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << e.description();
+    return fail(Errc::kInvalidConfig, msg.str());
+  }
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::kIo, path.string() + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace dnspush::server

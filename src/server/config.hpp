@@ -1,0 +1,60 @@
+// dnspushd's configuration file (TOML; docs/CONFIG.md). Parsing checks everything that
+// can be checked without touching the network: types, ranges, addresses, zone origins,
+// unknown keys (a typo must not pass silently). Every error names the key. Relative paths
+// are resolved against the directory of the configuration file.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "io/endpoint.hpp"
+
+namespace dnspush::server {
+
+struct ZoneConfig {
+  std::string origin;          // as written, validated as a domain name
+  std::filesystem::path file;  // absolute
+};
+
+struct Config {
+  std::filesystem::path source;  // the configuration file (absolute)
+
+  // [server]
+  std::filesystem::path state_dir;  // absolute; created if missing
+  std::string log_level = "info";   // trace, debug, info, warn, error
+  unsigned workers = 0;             // 0: one per core
+
+  // [listen]
+  std::vector<io::Endpoint> dns;  // UDP and TCP
+  std::vector<io::Endpoint> tls;  // DNS over TLS (RFC 7858)
+
+  // [tls]; both empty: a self-signed certificate in state_dir
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_key;
+  std::vector<std::string> tls_names;  // extra subjectAltNames for the self-signed certificate
+
+  // [limits]
+  std::chrono::milliseconds tcp_idle_timeout{10000};
+  std::chrono::milliseconds tls_handshake_timeout{5000};
+  std::size_t max_connections = 15000;
+  std::size_t max_connections_per_address = 1000;
+  std::size_t max_pending_bytes = 262144;
+  std::uint16_t udp_payload = 1232;
+
+  // [[zone]]
+  std::vector<ZoneConfig> zones;
+
+  unsigned effective_workers() const;  // resolves workers = 0
+};
+
+// `text` is the file's content; `path` names it in errors and anchors relative paths.
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& path);
+Result<Config> load_config(const std::filesystem::path& path);
+
+}  // namespace dnspush::server

@@ -1,0 +1,26 @@
+// dnspushd's life: load the configuration and zones, open the listeners, serve until
+// SIGTERM/SIGINT (exit 0), reload zone files on SIGHUP. apps/dnspushd only parses
+// arguments and calls these.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "base/result.hpp"
+#include "server/config.hpp"
+#include "zone/catalogue.hpp"
+
+namespace dnspush::server {
+
+inline constexpr char kVersion[] = DNSPUSH_VERSION;
+
+// Loads every configured zone; the first failure is returned as "file:line: reason".
+Result<std::shared_ptr<const zone::Catalogue>> load_zones(const Config& c);
+
+// --check-config: prints "OK" (exit 0) or the errors (exit 1).
+int check_config(const std::filesystem::path& config_file);
+
+// Runs the server; returns the process exit code.
+int run(const std::filesystem::path& config_file);
+
+}  // namespace dnspush::server

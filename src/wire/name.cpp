@@ -166,6 +166,7 @@ Name Name::suffix(std::size_t labels) const {
   std::size_t offs[128];
   const std::size_t n = label_offsets(wire_, offs);
   if (labels >= n) return *this;
+  if (labels == 0) return Name();
   return Name(wire_.substr(offs[n - labels]));
 }
 

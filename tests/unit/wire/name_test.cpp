@@ -87,6 +87,8 @@ TEST(Name, HierarchyHelpers) {
   EXPECT_EQ(Name().parent(), Name());
   EXPECT_EQ(n.suffix(2), N("example.test."));
   EXPECT_EQ(n.suffix(9), n);
+  EXPECT_EQ(n.suffix(0), Name());
+  EXPECT_EQ(Name().suffix(0), Name());
   EXPECT_TRUE(n.is_subdomain_of(N("example.TEST.")));
   EXPECT_TRUE(n.is_subdomain_of(n));
   EXPECT_TRUE(n.is_subdomain_of(Name()));

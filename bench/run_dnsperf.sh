@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Whole-system query throughput: dnspushd against Knot DNS (knotd) serving the same zone
+# (examples/example.test.zone) on 127.0.0.1, measured with dnsperf, interleaved
+# (ours, knot, ours, knot, ...) because the machine is shared and noisy. Results are
+# printed per run and as a summary; see BENCHMARKS.md.
+#
+# Environment (all optional):
+#   DNSPUSH_BIN  directory with dnspushd             (default: build/bin)
+#   ROUNDS       interleaved rounds                  (default: 3)
+#   DURATION     seconds per dnsperf run (-l)        (default: 10)
+#   CLIENTS      dnsperf clients (-c)                (default: 4)
+#   WORKERS      server threads for both servers     (default: nproc)
+#   SERVERS      "dnspushd knot", or just one of them (default: both)
+#   TRANSPORT    udp or tcp (dnsperf -m)             (default: udp)
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${DNSPUSH_BIN:-$SRC/build/bin}
+ZONE=$SRC/examples/example.test.zone
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CLIENTS=${CLIENTS:-4}
+WORKERS=${WORKERS:-$(nproc)}
+SERVERS=${SERVERS:-"dnspushd knot"}
+TRANSPORT=${TRANSPORT:-udp}
+PY=/usr/bin/python3
+
+for tool in dnsperf dig knotd; do
+  command -v "$tool" >/dev/null || { echo "run_dnsperf: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
+done
+if [[ " $SERVERS " == *" dnspushd "* && ! -x "$BIN/dnspushd" ]]; then
+  echo "run_dnsperf: $BIN/dnspushd not built (make build, or SERVERS=knot)" >&2
+  exit 1
+fi
+
+WORK=$(mktemp -d /tmp/dnspush-bench.XXXXXX)
+declare -A PID=()
+
+stop_pid() {  # SIGTERM, then SIGKILL after 5 s; only the PIDs this script started
+  local pid=$1
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local s
+  for s in "${!PID[@]}"; do stop_pid "${PID[$s]}"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {  # free on 127.0.0.1 for both UDP and TCP
+  "$PY" - <<'EOF'
+import socket
+for _ in range(50):
+    t = socket.socket(); u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+        try:
+            u.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        print(p); break
+    finally:
+        t.close(); u.close()
+EOF
+}
+
+wait_ready() {  # name port: bounded (10 s) wait for an answer to the SOA query
+  local name=$1 port=$2
+  for _ in $(seq 100); do
+    if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+      echo "run_dnsperf: $name exited; its log:" >&2
+      cat "$WORK/$name.log" >&2
+      exit 1
+    fi
+    if dig @127.0.0.1 -p "$port" +norec +time=1 +tries=1 example.test SOA 2>/dev/null |
+        grep -q 'status: NOERROR'; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "run_dnsperf: $name did not answer on port $port within 10 s; its log:" >&2
+  cat "$WORK/$name.log" >&2
+  exit 1
+}
+
+declare -A PORT=()
+
+start_knot() {
+  local port
+  port=$(free_port)
+  mkdir -p "$WORK/knot/run" "$WORK/knot/db"
+  cp "$ZONE" "$WORK/knot/example.test.zone"
+  cat >"$WORK/knot/knot.conf" <<EOF
+server:
+    rundir: "$WORK/knot/run"
+    listen: 127.0.0.1@$port
+    udp-workers: $WORKERS
+    tcp-workers: $WORKERS
+    background-workers: 1
+database:
+    storage: "$WORK/knot/db"
+log:
+  - target: stderr
+    any: warning
+template:
+  - id: default
+    storage: "$WORK/knot"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+zone:
+  - domain: example.test
+    file: "$WORK/knot/example.test.zone"
+EOF
+  knotd -c "$WORK/knot/knot.conf" >"$WORK/knot.log" 2>&1 &
+  PID[knot]=$!
+  PORT[knot]=$port
+  wait_ready knot "$port"
+  echo "knotd $(knotd --version 2>/dev/null | awk '{print $NF}') pid ${PID[knot]} on 127.0.0.1:$port, $WORKERS udp/tcp workers"
+}
+
+start_dnspushd() {
+  local port
+  port=$(free_port)
+  mkdir -p "$WORK/dnspushd"
+  cp "$ZONE" "$WORK/dnspushd/example.test.zone"
+  cat >"$WORK/dnspushd/dnspushd.toml" <<EOF
+[server]
+state-dir = "state"
+log-level = "warn"
+workers = $WORKERS
+[listen]
+dns = ["127.0.0.1:$port"]
+[[zone]]
+origin = "example.test"
+file = "example.test.zone"
+EOF
+  "$BIN/dnspushd" --config "$WORK/dnspushd/dnspushd.toml" >"$WORK/dnspushd.log" 2>&1 &
+  PID[dnspushd]=$!
+  PORT[dnspushd]=$port
+  wait_ready dnspushd "$port"
+  echo "dnspushd pid ${PID[dnspushd]} on 127.0.0.1:$port, $WORKERS workers"
+}
+
+# A realistic mix: existing names (A/AAAA/MX/TXT/SOA/NS), a CNAME, a wildcard, a referral,
+# DNS-SD browsing (PTR, SRV, TXT) and NXDOMAIN for names that do not exist.
+write_queries() {
+  local f=$WORK/queries.txt
+  : >"$f"
+  for i in $(seq 1 20); do
+    cat >>"$f" <<EOF
+www.example.test A
+www.example.test AAAA
+mail.example.test A
+mail.example.test AAAA
+example.test MX
+example.test SOA
+example.test NS
+info.example.test TXT
+ftp.example.test A
+printer.example.test A
+printer.example.test AAAA
+_ipp._tcp.example.test PTR
+Office\\032Printer._ipp._tcp.example.test SRV
+Office\\032Printer._ipp._tcp.example.test TXT
+_http._tcp.example.test PTR
+_services._dns-sd._udp.example.test PTR
+b._dns-sd._udp.example.test PTR
+host$i.wild.example.test A
+host$i.sub.example.test A
+nosuch$i.example.test A
+missing$i.example.test AAAA
+www.example.test MX
+EOF
+  done
+  echo "$f: $(wc -l <"$f") queries ($(sort -u "$f" | wc -l) distinct)"
+}
+
+# Both servers must give the same rcode and answer section (names compared without case:
+# knotd prints rdata names in lower case) for every distinct query,
+# otherwise the comparison is meaningless. Differences are reported, not fatal.
+compare_answers() {
+  local diffs=0 name type a b
+  while read -r name type; do
+    a=$(dig @127.0.0.1 -p "${PORT[dnspushd]}" +norec +noall +comments +answer "$name" "$type" |
+      grep -E 'status:|^[^;]' | sed -E 's/id: [0-9]+//' | tr '[:upper:]' '[:lower:]' | sort)
+    b=$(dig @127.0.0.1 -p "${PORT[knot]}" +norec +noall +comments +answer "$name" "$type" |
+      grep -E 'status:|^[^;]' | sed -E 's/id: [0-9]+//' | tr '[:upper:]' '[:lower:]' | sort)
+    if [[ "$a" != "$b" ]]; then
+      diffs=$((diffs + 1))
+      echo "  differs: $name $type"
+      diff <(echo "$a") <(echo "$b") | sed 's/^/    /' || true
+    fi
+  done < <(sort -u "$WORK/queries.txt")
+  echo "answer check: $diffs distinct queries answered differently by dnspushd and knotd"
+}
+
+declare -a RESULTS=()
+
+run_one() {  # server round
+  local s=$1 round=$2 out qps lat lost
+  out=$WORK/dnsperf-$s-$round.txt
+  dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -p "${PORT[$s]}" -d "$WORK/queries.txt" \
+    -l "$DURATION" -c "$CLIENTS" >"$out" 2>&1 || true
+  if ! kill -0 "${PID[$s]}" 2>/dev/null; then
+    echo "run_dnsperf: $s died during round $round; its log:" >&2
+    cat "$WORK/$s.log" >&2
+    exit 1
+  fi
+  qps=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out")
+  lat=$(awk '/Average Latency \(s\):/ && !seen {printf "%.3f", $4 * 1000; seen = 1}' "$out")
+  lost=$(awk '/Queries lost:/ {print $3}' "$out")
+  if [[ -z "$qps" ]]; then
+    echo "run_dnsperf: no result from dnsperf for $s:" >&2
+    cat "$out" >&2
+    exit 1
+  fi
+  printf 'round %d  %-9s %10s q/s   avg latency %7s ms   lost %-6s load %s\n' "$round" "$s" \
+    "$qps" "$lat" "$lost" "$(cut -d' ' -f1 /proc/loadavg)"
+  grep -E 'Response codes:' "$out" | sed 's/^ */          /'
+  RESULTS+=("$s $qps $lat")
+}
+
+echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), shared with dnsperf"
+write_queries
+for s in $SERVERS; do
+  case $s in
+    dnspushd) start_dnspushd ;;
+    knot) start_knot ;;
+    *) echo "run_dnsperf: unknown server $s" >&2; exit 1 ;;
+  esac
+done
+if [[ -n "${PORT[dnspushd]:-}" && -n "${PORT[knot]:-}" ]]; then compare_answers; fi
+
+echo "dnsperf -e -m $TRANSPORT -s 127.0.0.1 -p PORT -d queries.txt -l $DURATION -c $CLIENTS, $ROUNDS rounds interleaved"
+for round in $(seq 1 "$ROUNDS"); do
+  for s in $SERVERS; do run_one "$s" "$round"; done
+done
+
+echo
+echo "summary (q/s per run; the server and dnsperf share $(nproc) cores):"
+for s in $SERVERS; do
+  printf '  %-9s' "$s"
+  for r in "${RESULTS[@]}"; do
+    set -- $r
+    [[ $1 == "$s" ]] && printf ' %10s' "$2"
+  done
+  echo
+done

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <deque>
 #include <exception>
 
 #include "io/tcp_stream.hpp"
@@ -14,29 +15,47 @@ namespace {
 constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kMaxMessage = 65535;  // the 2-byte length prefix (RFC 7766 §8)
 
+// Below this much queued output the writer pulls the next messages of a stream.
+constexpr std::size_t kStreamLowWater = 32 * 1024;
+
 template <class Stream>
 class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
   template <class... StreamArgs>
-  explicit Connection(const ConnectionOptions& o, const Handler& h, auth::ClientAddress peer,
-                      ConnectionLimiter::Ticket ticket, StreamArgs&&... args);
+  explicit Connection(const ConnectionOptions& o, const AsyncHandler& h, std::shared_ptr<Gate> gate,
+                      auth::ClientAddress peer, ConnectionLimiter::Ticket ticket,
+                      StreamArgs&&... args);
 
   void start();
+  // An answer completed after the handler returned (on this connection's thread).
+  void deliver(Completion c) {
+    --pending_;
+    touch();
+    accept(std::move(c));
+    wake_writer();
+  }
 
  private:
   using Clock = std::chrono::steady_clock;
+  class Sink;
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> watchdog();
   // Answers every complete frame in in_[0, used_); returns false when closing.
   bool process_frames();
+  // Queues a completion; returns false when the connection was closed for it.
+  bool accept(Completion c);
+  void queue_message(std::span<const std::uint8_t> m);
+  void fill_from_streams();
+  bool over_limit() const { return out_.size() + inflight_.size() > opts_.max_pending_bytes; }
   void touch() { deadline_ = Clock::now() + opts_.idle_timeout; }
   void wake_writer() { signal_.cancel(); }
   void close();
 
   Stream stream_;
   const ConnectionOptions& opts_;
-  const Handler& handler_;
+  const AsyncHandler& handler_;
+  std::shared_ptr<Gate> gate_;
   auth::QueryContext ctx_;
   ConnectionLimiter::Ticket ticket_;
   asio::steady_timer timer_;   // watchdog
@@ -46,23 +65,53 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::size_t used_ = 0;
   std::vector<std::uint8_t> out_;       // queued, length-prefixed answers
   std::vector<std::uint8_t> inflight_;  // being written
-  std::vector<std::uint8_t> answer_;    // scratch for one answer
+  std::deque<MessageStream> streams_;   // multi-message answers, one after the other
+  std::size_t pending_ = 0;             // replies not completed yet
   bool eof_ = false;
   bool closed_ = false;
 };
 
+template <class Stream>
+class Connection<Stream>::Sink : public SinkBase {
+ public:
+  explicit Sink(std::shared_ptr<Connection> c) : conn_(std::move(c)) {}
+
+ protected:
+  void deliver(Completion c) override {
+    auto conn = std::move(conn_);
+    if (!conn) return;
+    auto gate = conn->gate_;
+    gate->post(
+        [conn = std::move(conn), c = std::move(c)]() mutable { conn->deliver(std::move(c)); });
+  }
+
+ private:
+  std::shared_ptr<Connection> conn_;
+};
+
 }  // namespace
 
-bool call_handler(const Handler& h, std::span<const std::uint8_t> query,
-                  const auth::QueryContext& ctx, std::vector<std::uint8_t>& out) {
+void call_handler(const AsyncHandler& h, std::span<const std::uint8_t> query,
+                  const auth::QueryContext& ctx, Reply reply) {
   try {
-    return h(query, ctx, out);
+    h(query, ctx, std::move(reply));
   } catch (const std::exception& e) {
     spdlog::error("query handler failed: {}", e.what());
   } catch (...) {
     spdlog::error("query handler failed");
   }
-  return false;
+}
+
+AsyncHandler make_async(Handler h) {
+  return [h = std::move(h)](std::span<const std::uint8_t> q, const auth::QueryContext& ctx,
+                            Reply reply) {
+    std::vector<std::uint8_t> out;
+    if (h(q, ctx, out)) {
+      reply.send(std::move(out));
+    } else {
+      reply.drop();
+    }
+  };
 }
 
 auth::ClientAddress client_address(const asio::ip::address& a, std::uint16_t port) {
@@ -87,12 +136,13 @@ auth::ClientAddress client_address(const asio::ip::address& a, std::uint16_t por
 
 template <class Stream>
 template <class... StreamArgs>
-Connection<Stream>::Connection(const ConnectionOptions& o, const Handler& h,
-                               auth::ClientAddress peer, ConnectionLimiter::Ticket ticket,
-                               StreamArgs&&... args)
+Connection<Stream>::Connection(const ConnectionOptions& o, const AsyncHandler& h,
+                               std::shared_ptr<Gate> gate, auth::ClientAddress peer,
+                               ConnectionLimiter::Ticket ticket, StreamArgs&&... args)
     : stream_(std::forward<StreamArgs>(args)...),
       opts_(o),
       handler_(h),
+      gate_(std::move(gate)),
       ticket_(std::move(ticket)),
       timer_(stream_.socket().get_executor()),
       signal_(stream_.socket().get_executor(), asio::steady_timer::time_point::max()) {
@@ -119,6 +169,7 @@ void Connection<Stream>::close() {
   stream_.close();
   timer_.cancel();
   signal_.cancel();
+  streams_.clear();
 }
 
 template <class Stream>
@@ -146,10 +197,7 @@ asio::awaitable<void> Connection<Stream>::read_loop() {
     used_ += n;
     touch();
     if (!process_frames()) break;
-    if (used_ == 0) {
-      in_ = {};
-      if (answer_.capacity() > kReadChunk) answer_ = {};
-    }
+    if (used_ == 0) in_ = {};
   }
   if (!closed_) {
     if (ec && ec != asio::error::eof) spdlog::debug("connection read error: {}", ec.message());
@@ -169,39 +217,81 @@ bool Connection<Stream>::process_frames() {
       if (in_.size() < len + 2) in_.resize(len + 2);
       break;
     }
-    answer_.clear();
-    if (call_handler(handler_, std::span(in_.data() + off + 2, len), ctx_, answer_)) {
-      if (answer_.size() > kMaxMessage) {
-        spdlog::warn("dropping an answer of {} bytes: larger than a DNS message", answer_.size());
-      } else {
-        out_.push_back(static_cast<std::uint8_t>(answer_.size() >> 8));
-        out_.push_back(static_cast<std::uint8_t>(answer_.size()));
-        out_.insert(out_.end(), answer_.begin(), answer_.end());
-      }
-    }
+    auto sink = std::make_shared<Sink>(this->shared_from_this());
+    call_handler(handler_, std::span(in_.data() + off + 2, len), ctx_, Reply(sink));
     off += 2 + len;
-    // DESIGN.md "bounded everything": a client that does not read its answers is closed.
-    if (out_.size() + inflight_.size() > opts_.max_pending_bytes) {
-      spdlog::debug("closing connection: {} bytes of answers pending",
-                    out_.size() + inflight_.size());
-      close();
-      return false;
+    if (auto c = sink->end_call()) {
+      if (!accept(std::move(*c))) return false;
+    } else {
+      ++pending_;  // completed later, through deliver()
     }
   }
   if (off > 0) {
     std::memmove(in_.data(), in_.data() + off, used_ - off);
     used_ -= off;
   }
-  if (!out_.empty()) wake_writer();
+  if (!out_.empty() || !streams_.empty()) wake_writer();
   return true;
+}
+
+template <class Stream>
+void Connection<Stream>::queue_message(std::span<const std::uint8_t> m) {
+  out_.push_back(static_cast<std::uint8_t>(m.size() >> 8));
+  out_.push_back(static_cast<std::uint8_t>(m.size()));
+  out_.insert(out_.end(), m.begin(), m.end());
+}
+
+template <class Stream>
+bool Connection<Stream>::accept(Completion c) {
+  if (closed_) return false;
+  if (auto* answer = std::get_if<std::vector<std::uint8_t>>(&c)) {
+    if (answer->size() > kMaxMessage) {
+      spdlog::warn("dropping an answer of {} bytes: larger than a DNS message", answer->size());
+    } else {
+      queue_message(*answer);
+    }
+  } else if (auto* stream = std::get_if<MessageStream>(&c)) {
+    if (*stream) streams_.push_back(std::move(*stream));
+  }
+  // DESIGN.md "bounded everything": a client that does not read its answers is closed.
+  if (over_limit()) {
+    spdlog::debug("closing connection: {} bytes of answers pending",
+                  out_.size() + inflight_.size());
+    close();
+    return false;
+  }
+  return true;
+}
+
+template <class Stream>
+void Connection<Stream>::fill_from_streams() {
+  while (!streams_.empty() && out_.size() < kStreamLowWater) {
+    std::optional<std::vector<std::uint8_t>> m;
+    try {
+      m = streams_.front()();
+    } catch (const std::exception& e) {
+      spdlog::error("answer stream failed: {}", e.what());
+    }
+    if (!m) {
+      streams_.pop_front();
+      continue;
+    }
+    if (m->size() > kMaxMessage) {
+      spdlog::warn("ending an answer stream: a message of {} bytes", m->size());
+      streams_.pop_front();
+      continue;
+    }
+    queue_message(*m);
+  }
 }
 
 template <class Stream>
 asio::awaitable<void> Connection<Stream>::write_loop() {
   auto self = this->shared_from_this();
   while (!closed_) {
+    fill_from_streams();
     if (out_.empty()) {
-      if (eof_) break;
+      if (eof_ && pending_ == 0) break;
       signal_.expires_at(asio::steady_timer::time_point::max());
       co_await signal_.async_wait(kAsTuple);
       continue;
@@ -231,22 +321,32 @@ asio::awaitable<void> Connection<Stream>::watchdog() {
     co_await timer_.async_wait(kAsTuple);
     if (closed_) break;
     if (Clock::now() >= deadline_) {
+      if (pending_ > 0) {
+        // Not idle: the server still owes an answer (e.g. an UPDATE waiting for the
+        // journal); the idle timeout starts again once it is sent.
+        touch();
+        continue;
+      }
       spdlog::debug("closing idle connection");
       close();
     }
   }
 }
 
-void start_tcp_connection(asio::ip::tcp::socket s, const ConnectionOptions& o, const Handler& h,
+void start_tcp_connection(asio::ip::tcp::socket s, const ConnectionOptions& o,
+                          const AsyncHandler& h, std::shared_ptr<Gate> gate,
                           auth::ClientAddress peer, ConnectionLimiter::Ticket ticket) {
-  std::make_shared<Connection<TcpStream>>(o, h, peer, std::move(ticket), std::move(s))->start();
+  std::make_shared<Connection<TcpStream>>(o, h, std::move(gate), peer, std::move(ticket),
+                                          std::move(s))
+      ->start();
 }
 
 void start_tls_connection(asio::ip::tcp::socket s, const TlsContext& tls,
-                          const ConnectionOptions& o, const Handler& h, auth::ClientAddress peer,
+                          const ConnectionOptions& o, const AsyncHandler& h,
+                          std::shared_ptr<Gate> gate, auth::ClientAddress peer,
                           ConnectionLimiter::Ticket ticket) {
-  std::make_shared<Connection<TlsStream>>(o, h, peer, std::move(ticket), std::move(s), tls,
-                                          TlsStream::Role::kServer)
+  std::make_shared<Connection<TlsStream>>(o, h, std::move(gate), peer, std::move(ticket),
+                                          std::move(s), tls, TlsStream::Role::kServer)
       ->start();
 }
 

@@ -47,13 +47,14 @@ struct Acceptor {
 struct Server::Impl {
   struct Worker {
     asio::io_context ctx{1};
+    std::shared_ptr<detail::Gate> gate = std::make_shared<detail::Gate>(ctx);
     std::list<udp::socket> udp_sockets;  // std::list: coroutines hold references
     std::list<Acceptor> acceptors;
     std::thread thread;
   };
 
   ServerOptions opts;
-  Handler handler;
+  AsyncHandler handler;
   ConnectionLimiter limiter;
   detail::ConnectionOptions tcp_opts, tls_opts;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -67,7 +68,7 @@ struct Server::Impl {
     std::size_t suppressed = 0;
   };
 
-  Impl(ServerOptions o, Handler h)
+  Impl(ServerOptions o, AsyncHandler h)
       : opts(std::move(o)),
         handler(std::move(h)),
         limiter(opts.max_connections, opts.max_connections_per_address) {
@@ -80,8 +81,8 @@ struct Server::Impl {
   }
 
   Result<void> bind_all();
-  asio::awaitable<void> udp_loop(udp::socket& s);
-  asio::awaitable<void> accept_loop(Acceptor& a);
+  asio::awaitable<void> udp_loop(udp::socket& s, std::shared_ptr<detail::Gate> gate);
+  asio::awaitable<void> accept_loop(Acceptor& a, std::shared_ptr<detail::Gate> gate);
 };
 
 Result<void> Server::Impl::bind_all() {
@@ -117,8 +118,43 @@ Result<void> Server::Impl::bind_all() {
   return {};
 }
 
-asio::awaitable<void> Server::Impl::udp_loop(udp::socket& s) {
-  std::vector<std::uint8_t> buf(kMaxUdpMessage), out;
+namespace {
+
+// A UDP answer completed after the handler returned: sent from the worker's loop.
+class UdpSink : public detail::SinkBase {
+ public:
+  UdpSink(udp::socket& s, udp::endpoint to, std::shared_ptr<detail::Gate> gate)
+      : sock_(s), to_(std::move(to)), gate_(std::move(gate)) {}
+
+ protected:
+  void deliver(detail::Completion c) override {
+    auto bytes = first_message(std::move(c));
+    if (!bytes || bytes->size() > kMaxUdpMessage) return;
+    gate_->post([&s = sock_, to = to_, b = std::move(*bytes)] {
+      std::error_code ignored;
+      s.send_to(asio::buffer(b), to, 0, ignored);
+    });
+  }
+
+ public:
+  static std::optional<std::vector<std::uint8_t>> first_message(detail::Completion c) {
+    if (auto* a = std::get_if<std::vector<std::uint8_t>>(&c)) return std::move(*a);
+    if (auto* st = std::get_if<MessageStream>(&c)) {
+      if (*st) return (*st)();
+    }
+    return std::nullopt;
+  }
+
+ private:
+  udp::socket& sock_;  // lives as long as the worker, which outlives its open gate
+  udp::endpoint to_;
+  std::shared_ptr<detail::Gate> gate_;
+};
+
+}  // namespace
+
+asio::awaitable<void> Server::Impl::udp_loop(udp::socket& s, std::shared_ptr<detail::Gate> gate) {
+  std::vector<std::uint8_t> buf(kMaxUdpMessage);
   udp::endpoint from;
   auth::QueryContext qc;
   qc.transport = auth::Transport::kUdp;
@@ -127,16 +163,19 @@ asio::awaitable<void> Server::Impl::udp_loop(udp::socket& s) {
     if (ec == asio::error::operation_aborted || !s.is_open()) co_return;
     if (ec) continue;  // e.g. ICMP port unreachable reported on a later receive
     qc.client = detail::client_address(from.address(), from.port());
-    out.clear();
-    if (detail::call_handler(handler, std::span(buf.data(), n), qc, out) &&
-        out.size() <= kMaxUdpMessage) {
-      auto [sec, sent] = co_await s.async_send_to(asio::buffer(out), from, detail::kAsTuple);
+    auto sink = std::make_shared<UdpSink>(s, from, gate);
+    detail::call_handler(handler, std::span(buf.data(), n), qc, Reply(sink));
+    auto done = sink->end_call();
+    if (!done) continue;  // answered later, from another thread
+    auto out = UdpSink::first_message(std::move(*done));
+    if (out && out->size() <= kMaxUdpMessage) {
+      auto [sec, sent] = co_await s.async_send_to(asio::buffer(*out), from, detail::kAsTuple);
       if (sec == asio::error::operation_aborted) co_return;
     }
   }
 }
 
-asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a) {
+asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, std::shared_ptr<detail::Gate> gate) {
   RefusalLog log;
   asio::steady_timer backoff(a.socket.get_executor());
   for (;;) {
@@ -178,15 +217,20 @@ asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a) {
     std::error_code ignored;
     sock.set_option(tcp::no_delay(true), ignored);
     if (a.tls) {
-      detail::start_tls_connection(std::move(sock), *opts.tls_context, tls_opts, handler, client,
-                                   std::move(*ticket));
+      detail::start_tls_connection(std::move(sock), *opts.tls_context, tls_opts, handler, gate,
+                                   client, std::move(*ticket));
     } else {
-      detail::start_tcp_connection(std::move(sock), tcp_opts, handler, client, std::move(*ticket));
+      detail::start_tcp_connection(std::move(sock), tcp_opts, handler, gate, client,
+                                   std::move(*ticket));
     }
   }
 }
 
 Result<std::unique_ptr<Server>> Server::create(ServerOptions options, Handler handler) {
+  return create(std::move(options), detail::make_async(std::move(handler)));
+}
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options, AsyncHandler handler) {
   if (!options.tls.empty() && !options.tls_context) {
     return fail(Errc::kInvalidConfig, "TLS listeners need a certificate");
   }
@@ -210,14 +254,20 @@ void Server::start() {
   if (impl_->started) return;
   impl_->started = true;
   for (auto& w : impl_->workers) {
-    for (auto& u : w->udp_sockets) asio::co_spawn(w->ctx, impl_->udp_loop(u), asio::detached);
-    for (auto& a : w->acceptors) asio::co_spawn(w->ctx, impl_->accept_loop(a), asio::detached);
+    for (auto& u : w->udp_sockets) {
+      asio::co_spawn(w->ctx, impl_->udp_loop(u, w->gate), asio::detached);
+    }
+    for (auto& a : w->acceptors) {
+      asio::co_spawn(w->ctx, impl_->accept_loop(a, w->gate), asio::detached);
+    }
     w->thread = std::thread([ctx = &w->ctx] { ctx->run(); });
   }
 }
 
 void Server::stop() {
   if (impl_->stopped.exchange(true)) return;
+  // Replies completed from now on are dropped instead of posted to a dying loop.
+  for (auto& w : impl_->workers) w->gate->close();
   for (auto& w : impl_->workers) w->ctx.stop();
   for (auto& w : impl_->workers) {
     if (w->thread.joinable()) w->thread.join();

@@ -1,7 +1,9 @@
 // The network front end of dnspushd: UDP, TCP (RFC 7766) and TLS (RFC 7858) listeners on
 // N shared-nothing worker threads, each with its own event loop and its own SO_REUSEPORT
 // sockets (DESIGN.md). Queries go to a synchronous handler shaped like
-// auth::Responder::respond. No Asio in this header: server/ never sees it.
+// auth::Responder::respond, or to an asynchronous one that answers through a Reply
+// (UPDATE waits for the zone writer; AXFR/IXFR answer with a stream of messages). No Asio in this
+// header: server/ never sees it.
 #pragma once
 
 #include <chrono>
@@ -9,8 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "auth/query_context.hpp"
@@ -23,6 +27,63 @@ namespace dnspush::io {
 // Returns false when nothing must be sent; otherwise `out` holds the answer.
 using Handler = std::function<bool(std::span<const std::uint8_t>, const auth::QueryContext&,
                                    std::vector<std::uint8_t>& out)>;
+
+// A multi-message answer (AXFR/IXFR out over TCP/TLS): each call returns the next
+// message, nullopt at the end. The connection pulls it only as its write queue drains,
+// so a large transfer is never held whole in memory and max_pending_bytes holds. It runs
+// on the connection's thread.
+using MessageStream = std::function<std::optional<std::vector<std::uint8_t>>()>;
+
+// The completion of one request, handed to an AsyncHandler. Exactly one of send(),
+// send_stream() or drop() takes effect; a Reply destroyed unanswered drops. It may be
+// completed on any thread, at any time: the answer is posted back to the connection's
+// event loop (over TCP/TLS other pipelined queries keep being answered meanwhile, and
+// answers may leave out of order, RFC 7766 §6.2.1.1). Completing after the server
+// stopped, or after the connection closed, does nothing.
+class Reply {
+ public:
+  // Where a completion goes (implemented in io/; tests may provide their own).
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    virtual void complete(std::vector<std::uint8_t> answer) = 0;
+    // Over UDP only the stream's first message is sent.
+    virtual void complete_stream(MessageStream stream) = 0;
+    virtual void complete_none() = 0;
+  };
+
+  Reply() = default;
+  explicit Reply(std::shared_ptr<Sink> sink) : sink_(std::move(sink)) {}
+  Reply(Reply&&) noexcept = default;
+  Reply& operator=(Reply&& o) noexcept {
+    if (this != &o) {
+      drop();
+      sink_ = std::move(o.sink_);
+    }
+    return *this;
+  }
+  Reply(const Reply&) = delete;
+  Reply& operator=(const Reply&) = delete;
+  ~Reply() { drop(); }
+
+  void send(std::vector<std::uint8_t> answer) {
+    if (auto s = std::exchange(sink_, nullptr)) s->complete(std::move(answer));
+  }
+  void send_stream(MessageStream stream) {
+    if (auto s = std::exchange(sink_, nullptr)) s->complete_stream(std::move(stream));
+  }
+  void drop() {
+    if (auto s = std::exchange(sink_, nullptr)) s->complete_none();
+  }
+  bool pending() const { return sink_ != nullptr; }
+
+ private:
+  std::shared_ptr<Sink> sink_;
+};
+
+// A handler that answers through a Reply, now or later.
+using AsyncHandler =
+    std::function<void(std::span<const std::uint8_t>, const auth::QueryContext&, Reply)>;
 
 struct ServerOptions {
   std::vector<Endpoint> dns;                // UDP and TCP on each
@@ -45,6 +106,7 @@ class Server {
  public:
   // Opens and binds every socket of every worker; fails naming the address.
   static Result<std::unique_ptr<Server>> create(ServerOptions options, Handler handler);
+  static Result<std::unique_ptr<Server>> create(ServerOptions options, AsyncHandler handler);
   ~Server();
 
   const std::vector<BoundAddress>& bound() const;

@@ -110,6 +110,55 @@ Result<std::vector<io::Endpoint>> endpoints(const std::vector<std::string>& text
   return out;
 }
 
+// `update = [ { key = "k" }, { network = "10.0.0.0/8" } ]`: a rule has a key, a network
+// or both (both must then match); a key must be one of [[key]].
+Result<void> acl(Section& s, std::string_view k, const std::vector<wire::TsigKey>& keys,
+                 xfr::Acl& out) {
+  const auto* n = s.get(k);
+  if (n == nullptr) return {};
+  const auto* arr = n->as_array();
+  if (arr == nullptr) {
+    return fail(Errc::kInvalidConfig,
+                s.key(k) + ": expected an array of rules like { key = \"name\" }");
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const std::string prefix = s.key(k) + "[" + std::to_string(i) + "]";
+    const auto* t = (*arr)[i].as_table();
+    if (t == nullptr) {
+      return fail(Errc::kInvalidConfig, prefix + ": expected a table like { key = \"name\" }");
+    }
+    Section r(t, prefix);
+    std::string network, key;
+    if (auto e = r.string("network", network); !e) return e;
+    if (auto e = r.string("key", key); !e) return e;
+    if (auto e = r.no_unknown_keys(); !e) return e;
+    if (network.empty() && key.empty()) {
+      return fail(Errc::kInvalidConfig, prefix + ": a rule needs a key, a network or both");
+    }
+    if (!network.empty()) {
+      if (auto net = xfr::Network::parse(network); !net) {
+        return fail(Errc::kInvalidConfig,
+                    prefix + ".network: \"" + network + "\": " + net.error().message);
+      }
+    }
+    if (!key.empty()) {
+      auto name = wire::Name::from_text(key);
+      bool known = false;
+      if (name) {
+        for (const auto& kk : keys) known = known || kk.name == *name;
+      }
+      if (!known) {
+        return fail(Errc::kInvalidConfig,
+                    prefix + ".key: \"" + key + "\" is not a configured [[key]]");
+      }
+    }
+    if (auto e = out.add(network, key); !e) {
+      return fail(Errc::kInvalidConfig, prefix + ": " + e.error().message);
+    }
+  }
+  return {};
+}
+
 #define DNSPUSH_TRY(expr)                                         \
   do {                                                            \
     if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
@@ -120,7 +169,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   c.source = path;
   const fs::path base = path.parent_path();
   Section top(&root, "");
-  for (const char* k : {"server", "listen", "tls", "limits", "zone"}) top.get(k);
+  for (const char* k : {"server", "listen", "tls", "limits", "key", "journal", "zone"}) top.get(k);
   DNSPUSH_TRY(top.no_unknown_keys());
 
   {
@@ -201,6 +250,63 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.integer("udp-payload", c.udp_payload, 512, 65535));
     DNSPUSH_TRY(s.no_unknown_keys());
   }
+  if (const auto* k = root.get("key")) {
+    const auto* arr = k->as_array();
+    if (arr == nullptr) {
+      return fail(Errc::kInvalidConfig, "key: expected an array of tables ([[key]])");
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string prefix = "key[" + std::to_string(i) + "]";
+      const auto* t = (*arr)[i].as_table();
+      if (t == nullptr) return fail(Errc::kInvalidConfig, prefix + ": expected a table");
+      Section s(t, prefix);
+      std::string name, algorithm = "hmac-sha256", secret;
+      DNSPUSH_TRY(s.string("name", name));
+      DNSPUSH_TRY(s.string("algorithm", algorithm));
+      DNSPUSH_TRY(s.string("secret", secret));
+      DNSPUSH_TRY(s.no_unknown_keys());
+      if (name.empty()) return fail(Errc::kInvalidConfig, prefix + ".name: missing");
+      if (secret.empty()) return fail(Errc::kInvalidConfig, prefix + ".secret: missing");
+      auto n = wire::Name::from_text(name);
+      if (!n) {
+        return fail(Errc::kInvalidConfig, prefix + ".name: \"" + name + "\": " + n.error().message);
+      }
+      auto alg = wire::algorithm_from_text(algorithm);
+      if (!alg) {
+        return fail(Errc::kInvalidConfig,
+                    prefix + ".algorithm: \"" + algorithm +
+                        "\" is not one of hmac-sha1, hmac-sha256, hmac-sha384, hmac-sha512");
+      }
+      auto bytes = wire::base64_decode(secret);
+      if (!bytes) {
+        return fail(Errc::kInvalidConfig, prefix + ".secret: not base64: " + bytes.error().message);
+      }
+      if (bytes->empty()) return fail(Errc::kInvalidConfig, prefix + ".secret: empty");
+      for (std::size_t j = 0; j < c.keys.size(); ++j) {
+        if (c.keys[j].name == *n) {
+          return fail(Errc::kInvalidConfig, prefix + ".name: \"" + name +
+                                                "\" is already configured in key[" +
+                                                std::to_string(j) + "]");
+        }
+      }
+      c.keys.push_back(wire::TsigKey{std::move(*n), *alg, std::move(*bytes)});
+    }
+  }
+  {
+    auto t = subtable(root, "journal");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "journal");
+    DNSPUSH_TRY(s.integer("max-changesets", c.journal.max_changesets, 2, 100'000'000));
+    DNSPUSH_TRY(s.integer("max-bytes", c.journal.max_bytes, 4096, 1LL << 40));
+    std::string sync = "full";
+    DNSPUSH_TRY(s.string("sync", sync));
+    DNSPUSH_TRY(s.no_unknown_keys());
+    if (sync != "full" && sync != "nometasync") {
+      return fail(Errc::kInvalidConfig,
+                  "journal.sync: \"" + sync + "\" is not one of full, nometasync");
+    }
+    c.journal.no_meta_sync = sync == "nometasync";
+  }
   if (const auto* z = root.get("zone")) {
     const auto* arr = z->as_array();
     if (arr == nullptr) {
@@ -215,6 +321,22 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
       std::string file;
       DNSPUSH_TRY(s.string("origin", zc.origin));
       DNSPUSH_TRY(s.string("file", file));
+      DNSPUSH_TRY(acl(s, "update", c.keys, zc.update));
+      DNSPUSH_TRY(acl(s, "transfer", c.keys, zc.transfer));
+      std::vector<std::string> notify;
+      DNSPUSH_TRY(s.strings("notify", notify));
+      auto targets = endpoints(notify, prefix + ".notify");
+      if (!targets) return tl::unexpected(targets.error());
+      for (std::size_t j = 0; j < targets->size(); ++j) {
+        if ((*targets)[j].port == 0) {
+          return fail(Errc::kInvalidConfig,
+                      prefix + ".notify[" + std::to_string(j) + "]: port 0 is not a port");
+        }
+      }
+      zc.notify = std::move(*targets);
+      std::int64_t wb = 0;
+      DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
+      zc.write_back_interval = std::chrono::seconds(wb);
       DNSPUSH_TRY(s.no_unknown_keys());
       if (zc.origin.empty()) return fail(Errc::kInvalidConfig, prefix + ".origin: missing");
       if (file.empty()) return fail(Errc::kInvalidConfig, prefix + ".file: missing");

@@ -14,12 +14,26 @@
 
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
+#include "wire/tsig.hpp"
+#include "xfr/acl.hpp"
 
 namespace dnspush::server {
 
 struct ZoneConfig {
   std::string origin;          // as written, validated as a domain name
   std::filesystem::path file;  // absolute
+  // Who may UPDATE (RFC 2136 §3.3) and transfer (AXFR/IXFR) the zone; empty: nobody.
+  // Every key a rule names is in Config::keys.
+  xfr::Acl update;
+  xfr::Acl transfer;
+  std::vector<io::Endpoint> notify;             // secondaries to NOTIFY after each commit
+  std::chrono::seconds write_back_interval{0};  // 0: never write the zone back
+};
+
+struct JournalConfig {
+  std::size_t max_changesets = 1000;              // per zone; beyond: compaction
+  std::size_t max_bytes = std::size_t{64} << 20;  // per zone, encoded changesets
+  bool no_meta_sync = false;                      // sync = "nometasync"
 };
 
 struct Config {
@@ -46,6 +60,12 @@ struct Config {
   std::size_t max_connections_per_address = 1000;
   std::size_t max_pending_bytes = 262144;
   std::uint16_t udp_payload = 1232;
+
+  // [[key]]: TSIG keys (RFC 8945), unique names
+  std::vector<wire::TsigKey> keys;
+
+  // [journal]
+  JournalConfig journal;
 
   // [[zone]]
   std::vector<ZoneConfig> zones;

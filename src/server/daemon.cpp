@@ -1,9 +1,12 @@
 #include "server/daemon.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -13,6 +16,8 @@
 #include "auth/responder.hpp"
 #include "io/server.hpp"
 #include "io/tls_context.hpp"
+#include "server/dispatcher.hpp"
+#include "server/zone_manager.hpp"
 #include "zone/zone_file.hpp"
 
 namespace dnspush::server {
@@ -66,18 +71,31 @@ Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
   return io::TlsContext::server(cert.string(), key.string());
 }
 
-Result<std::shared_ptr<const zone::Catalogue>> load_zones_logged(const Config& c) {
-  auto cat = load_zones(c);
-  if (cat) {
-    for (const auto& z : (*cat)->zones()) {
-      spdlog::info("zone {} loaded: serial {}, {} records", z->origin().to_text(),
-                   z->serial().value(), z->record_count());
+}  // namespace
+
+Result<int> lock_state_dir(const fs::path& state_dir) {
+  const fs::path path = state_dir / "dnspushd.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::kIo, path.string() + ": " + std::strerror(errno));
+  // SO_REUSEPORT would let a second instance bind the same ports silently and both would
+  // write the same journal: the lock makes the second one refuse to start.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) {
+      return fail(Errc::kRefused, "another dnspushd is running with state directory " +
+                                      state_dir.string() + " (" + path.string() + " is locked)");
     }
+    return fail(Errc::kIo, path.string() + ": " + std::strerror(e));
   }
-  return cat;
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] auto n = ::write(fd, pid.data(), pid.size());
+  }
+  return fd;
 }
 
-}  // namespace
+namespace {}  // namespace
 
 Result<std::shared_ptr<const zone::Catalogue>> load_zones(const Config& c) {
   auto cat = std::make_shared<const zone::Catalogue>();
@@ -132,18 +150,27 @@ int run(const fs::path& config_file) {
     spdlog::error("server.state-dir {}: {}", c.state_dir.string(), ec.message());
     return 1;
   }
-  auto cat = load_zones_logged(c);
-  if (!cat) {
-    spdlog::error("{}", cat.error().message);
+  auto lock = lock_state_dir(c.state_dir);
+  if (!lock) {
+    spdlog::error("{}", lock.error().message);
     return 1;
   }
+  struct CloseLock {
+    int fd;
+    ~CloseLock() { ::close(fd); }
+  } close_lock{*lock};
   if (c.zones.empty()) spdlog::warn("no zones configured: every query will be REFUSED");
 
   auth::ResponderOptions ro;
   ro.default_udp_payload = c.udp_payload;
   ro.max_udp_payload = c.udp_payload;
   auth::Responder responder(ro);
-  responder.set_catalogue(*cat);
+  auto zones = ZoneManager::create(c, responder);
+  if (!zones) {
+    spdlog::error("{}", zones.error().message);
+    return 1;
+  }
+  Dispatcher dispatcher(responder, **zones);
 
   io::ServerOptions so;
   so.dns = c.dns;
@@ -174,9 +201,7 @@ int run(const fs::path& config_file) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto server = io::Server::create(
-      so, [&responder](std::span<const std::uint8_t> q, const auth::QueryContext& ctx,
-                       std::vector<std::uint8_t>& out) { return responder.respond(q, ctx, out); });
+  auto server = io::Server::create(so, dispatcher.handler());
   if (!server) {
     spdlog::error("{}", server.error().message);
     return 1;
@@ -184,6 +209,7 @@ int run(const fs::path& config_file) {
   for (const auto& b : (*server)->bound()) {
     spdlog::info("listening on {} {}", b.protocol, b.endpoint.to_string());
   }
+  (*zones)->start();
   (*server)->start();
   spdlog::info("serving with {} worker{}", so.workers, so.workers == 1 ? "" : "s");
 
@@ -193,17 +219,14 @@ int run(const fs::path& config_file) {
     if (sig == SIGHUP) {
       // Reload the zone files; on any error keep serving the zones we have.
       spdlog::info("SIGHUP: reloading zones");
-      auto fresh = load_zones_logged(c);
-      if (!fresh) {
-        spdlog::error("reload failed, keeping the loaded zones: {}", fresh.error().message);
-      } else {
-        responder.set_catalogue(*fresh);
-      }
+      (*zones)->reload();
       continue;
     }
     spdlog::info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  // The writer first: its pending replies are posted to the still running listeners.
+  (*zones)->stop();
   (*server)->stop();
   spdlog::info("stopped");
   return 0;

@@ -17,6 +17,10 @@ inline constexpr char kVersion[] = DNSPUSH_VERSION;
 // Loads every configured zone; the first failure is returned as "file:line: reason".
 Result<std::shared_ptr<const zone::Catalogue>> load_zones(const Config& c);
 
+// Takes the exclusive lock <state-dir>/dnspushd.lock (flock); fails when another process
+// holds it. Returns the descriptor, which holds the lock until closed.
+Result<int> lock_state_dir(const std::filesystem::path& state_dir);
+
 // --check-config: prints "OK" (exit 0) or the errors (exit 1).
 int check_config(const std::filesystem::path& config_file);
 

@@ -1,0 +1,130 @@
+#include "server/dispatcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "update/update.hpp"
+#include "wire/tsig.hpp"
+#include "xfr/acl.hpp"
+#include "xfr/transfer_out.hpp"
+
+namespace dnspush::server {
+namespace {
+
+using wire::Rcode;
+using wire::RRType;
+
+xfr::IpAddress ip_of(const auth::ClientAddress& a) {
+  auto ip = xfr::IpAddress::from_bytes(std::span(a.bytes.data(), a.v6 ? 16u : 4u));
+  return ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0});
+}
+
+// Signs an answer as RFC 8945 §5.3.2 says for a request verified as `v` (nothing for a
+// malformed TSIG, whose answer is FORMERR without one).
+void sign(std::vector<std::uint8_t>& answer, const std::optional<wire::TsigVerifyResult>& v,
+          std::uint64_t now) {
+  if (!v || v->error == Rcode::FORMERR) return;
+  if (auto r = wire::tsig_sign_answer(answer, *v, now); !r) {
+    spdlog::warn("cannot sign an answer: {}", r.error().message);
+  }
+}
+
+}  // namespace
+
+void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
+                        io::Reply reply) const {
+  const auto h = wire::Header::peek(query);
+  if (!h || h->qr) return;  // no header, or a response: never answered
+  auto m = wire::Message::parse(query);
+  if (m && h->opcode == wire::Opcode::UPDATE) {
+    zones_.submit_update(query, ctx, std::move(reply));
+    return;
+  }
+  if (m && h->opcode == wire::Opcode::QUERY && ctx.transport != auth::Transport::kUdp &&
+      m->questions.size() == 1 &&
+      (m->questions[0].type == RRType::AXFR || m->questions[0].type == RRType::IXFR)) {
+    transfer(query, *m, ctx, std::move(reply));
+    return;
+  }
+  if (m && m->tsig_offset && h->opcode == wire::Opcode::QUERY) {
+    signed_query(query, *m, ctx, std::move(reply));
+    return;
+  }
+  // Everything else, malformed messages (FORMERR) and NOTIFY included: we are primary for
+  // every zone we hold, so a NOTIFY is an opcode we do not implement here (RFC 1996
+  // §3.12: the sender then stops retrying), which is what the responder answers.
+  std::vector<std::uint8_t> out;
+  if (m ? responder_.respond(*m, ctx, out) : responder_.respond(query, ctx, out)) {
+    reply.send(std::move(out));
+  }
+}
+
+void Dispatcher::signed_query(std::span<const std::uint8_t> bytes, const wire::Message& m,
+                              const auth::QueryContext& ctx, io::Reply reply) const {
+  const std::uint64_t now = now_();
+  auto v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
+  if (!v.ok()) {
+    // RFC 8945 §5.2: FORMERR unsigned, or NOTAUTH with the TSIG error.
+    auto out = update::make_response(m, v.response_rcode()).to_wire();
+    sign(out, v, now);
+    reply.send(std::move(out));
+    return;
+  }
+  std::vector<std::uint8_t> out;
+  if (!responder_.respond(m, ctx, out)) return;
+  sign(out, v, now);
+  reply.send(std::move(out));
+}
+
+void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Message& m,
+                          const auth::QueryContext& ctx, io::Reply reply) const {
+  const std::uint64_t now = now_();
+  std::optional<wire::TsigVerifyResult> v;
+  const auto& q = m.questions[0];
+  const auto from = ip_of(ctx.client);
+  auto refuse = [&](Rcode rcode) {
+    auto out = xfr::error_response(m, rcode);
+    sign(out, v, now);
+    reply.send(std::move(out));
+  };
+  if (m.tsig_offset) {
+    v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
+    if (!v->ok()) {
+      spdlog::info("{} {} from {}: TSIG {}", wire::to_text(q.type), q.name.to_text(),
+                   from.to_text(), tsig_error_text(v->error));
+      return refuse(v->response_rcode());
+    }
+  }
+  auto cat = responder_.catalogue();
+  const auto* z = cat ? cat->find_exact(q.name) : nullptr;
+  const ZoneConfig* zc = zones_.zone_config(q.name);
+  // RFC 5936 §2.2.1 note e: not a zone of ours.
+  if (z == nullptr || zc == nullptr) return refuse(Rcode::NOTAUTH);
+  const wire::Name* key = v && v->key ? &v->key->name : nullptr;
+  if (!zc->transfer.allows(from, key)) {
+    spdlog::info("{} {} from {} {}: refused by policy", wire::to_text(q.type), q.name.to_text(),
+                 from.to_text(), key ? "with key " + key->to_text() : "unsigned");
+    return refuse(Rcode::REFUSED);
+  }
+  xfr::TransferOptions opts;
+  if (m.edns) opts.edns = wire::Edns{};
+  xfr::MessageSigner signer;
+  if (v) {
+    opts.signer_reserve = wire::tsig_wire_size(*v->key);
+    auto s = std::make_shared<wire::TsigStreamSigner>(*v->key, v->request_mac);
+    signer = [s, clock = now_](std::vector<std::uint8_t>& msg) -> Result<void> {
+      if (auto r = s->sign(msg, clock()); !r) return tl::unexpected(r.error());
+      return {};
+    };
+  }
+  auto t = xfr::TransferOut::start(m, *z, xfr::journal_lookup(zones_.journal(), q.name), opts,
+                                   std::move(signer));
+  if (!t) return refuse(xfr::rcode_for(t.error()));
+  static constexpr const char* kKinds[] = {"AXFR", "IXFR", "IXFR (AXFR-style)",
+                                           "IXFR (up to date)"};
+  spdlog::info("{} of {} serial {} to {} ({} records)", kKinds[static_cast<int>(t->kind())],
+               q.name.to_text(), t->serial().value(), from.to_text(), t->records_total());
+  auto stream = std::make_shared<xfr::TransferOut>(std::move(*t));
+  reply.send_stream([stream] { return stream->next_message(); });
+}
+
+}  // namespace dnspush::server

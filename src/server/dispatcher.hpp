@@ -1,0 +1,43 @@
+// Routes each request by opcode (io threads): UPDATE to the zone writer, AXFR/IXFR over
+// TCP/TLS to a transfer-out stream (RFC 5936, RFC 1995) behind TSIG and the zone's ACL,
+// NOTIFY (we are primary only, so RFC 1996 §3.12: NOTIMP) and every other query to the
+// auth::Responder; TSIG-signed queries are verified and their answers signed (RFC 8945).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "auth/query_context.hpp"
+#include "auth/responder.hpp"
+#include "io/server.hpp"
+#include "server/zone_manager.hpp"
+#include "wire/message.hpp"
+
+namespace dnspush::server {
+
+class Dispatcher {
+ public:
+  // Both must outlive the dispatcher.
+  Dispatcher(const auth::Responder& responder, ZoneManager& zones, WallClock now = system_seconds)
+      : responder_(responder), zones_(zones), now_(std::move(now)) {}
+
+  void handle(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
+              io::Reply reply) const;
+  io::AsyncHandler handler() const {
+    return [this](std::span<const std::uint8_t> q, const auth::QueryContext& ctx, io::Reply r) {
+      handle(q, ctx, std::move(r));
+    };
+  }
+
+ private:
+  void transfer(std::span<const std::uint8_t> bytes, const wire::Message& m,
+                const auth::QueryContext& ctx, io::Reply reply) const;
+  void signed_query(std::span<const std::uint8_t> bytes, const wire::Message& m,
+                    const auth::QueryContext& ctx, io::Reply reply) const;
+
+  const auth::Responder& responder_;
+  ZoneManager& zones_;
+  WallClock now_;
+};
+
+}  // namespace dnspush::server

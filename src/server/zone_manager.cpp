@@ -1,0 +1,576 @@
+#include "server/zone_manager.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "io/loop.hpp"
+#include "update/update.hpp"
+#include "xfr/acl.hpp"
+#include "zone/zone_file.hpp"
+#include "zone/zone_writer.hpp"
+
+namespace dnspush::server {
+
+namespace fs = std::filesystem;
+using wire::Rcode;
+
+std::uint64_t system_seconds() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::string tsig_error_text(wire::Rcode r) {
+  switch (static_cast<unsigned>(r)) {
+    case 16:
+      return "BADSIG";
+    case 17:
+      return "BADKEY";
+    case 18:
+      return "BADTIME";
+    case 22:
+      return "BADTRUNC";
+    default:
+      return wire::to_text(r);
+  }
+}
+
+std::shared_ptr<const wire::TsigKeyring> make_keyring(const Config& c) {
+  auto ring = std::make_shared<wire::TsigKeyring>();
+  for (const auto& k : c.keys) (void)ring->add(k);  // names are unique (config checked)
+  return ring;
+}
+
+namespace {
+
+xfr::IpAddress ip_of(const auth::ClientAddress& a) {
+  auto ip = xfr::IpAddress::from_bytes(std::span(a.bytes.data(), a.v6 ? 16u : 4u));
+  return ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0});
+}
+
+}  // namespace
+
+struct ZoneManager::Impl {
+  struct Pending {
+    std::vector<std::uint8_t> bytes;
+    auth::QueryContext ctx;
+    io::Reply reply;
+  };
+
+  struct ZoneState {
+    const ZoneConfig* config = nullptr;
+    wire::Name origin;
+    std::unique_ptr<xfr::NotifyOut> notify;
+    std::vector<xfr::IpAddress> notify_addrs;  // parsed config.notify, same order
+    // Write-back (RFC-less, operational): at most once per interval.
+    bool dirty = false;
+    std::optional<std::chrono::steady_clock::time_point> last_write;
+    std::optional<io::Loop::TimerId> write_timer;
+  };
+
+  Config config;
+  auth::Responder& responder;
+  ZoneManagerOptions opts;
+  std::shared_ptr<const wire::TsigKeyring> keyring;
+  zone::Journal journal;
+  io::Loop loop;
+  std::vector<std::shared_ptr<ChangesetListener>> listeners;
+  std::unordered_map<wire::Name, std::unique_ptr<ZoneState>, wire::NameHash> zones;
+  std::mt19937 rng{std::random_device{}()};
+  std::optional<io::Loop::TimerId> notify_timer;
+  std::optional<TimePoint> notify_timer_at;
+
+  std::mutex m;  // guards queue, drain_posted, accepting
+  std::deque<Pending> queue;
+  bool drain_posted = false;
+  bool accepting = true;
+  bool stopped = false;
+
+  Impl(Config c, auth::Responder& r, ZoneManagerOptions o, zone::Journal j)
+      : config(std::move(c)),
+        responder(r),
+        opts(std::move(o)),
+        keyring(make_keyring(config)),
+        journal(std::move(j)) {}
+
+  Result<std::shared_ptr<const zone::Zone>> load_zone(const ZoneConfig& zc, bool log);
+  void drain();
+  void process_batch(std::deque<Pending>& batch);
+  std::vector<std::uint8_t> answer(const wire::Message& m, Rcode rcode,
+                                   const std::optional<wire::TsigVerifyResult>& v,
+                                   std::uint64_t now) const;
+  void committed(const wire::Name& origin, const std::shared_ptr<const zone::Zone>& before,
+                 const std::shared_ptr<const zone::Zone>& after, const zone::Changeset& cs);
+  void after_commit(const wire::Name& origin);
+  void write_back(ZoneState& z);
+  void schedule_write_back(ZoneState& z);
+  void on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes);
+  void pump_notify();
+  std::shared_ptr<const zone::Zone> current(const wire::Name& origin) const {
+    auto cat = responder.catalogue();
+    const auto* z = cat ? cat->find_exact(origin) : nullptr;
+    return z ? *z : nullptr;
+  }
+  fs::path write_back_path(const wire::Name& origin) const {
+    std::string name = origin.to_text();
+    if (name == ".") name = "root.";
+    return config.state_dir / "zones" / (name + "zone");
+  }
+};
+
+Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_zone(const ZoneConfig& zc,
+                                                                       bool log) {
+  auto origin = wire::Name::from_text(zc.origin);
+  if (!origin) return fail(Errc::kInvalidConfig, zc.origin + ": " + origin.error().message);
+  auto base = zone::load_zone_file(zc.file.string(), *origin);
+  if (!base) {
+    const std::string& msg = base.error().message;
+    return fail(base.error().code, msg.find(zc.file.string()) == std::string::npos
+                                       ? zc.file.string() + ": " + msg
+                                       : msg);
+  }
+  zone::JournalLoadInfo info;
+  auto z = journal.load(*origin, *base, &info);
+  if (!z) {
+    return fail(z.error().code, "zone " + origin->to_text() + ": journal: " + z.error().message);
+  }
+  if (log) {
+    spdlog::info(
+        "zone {} loaded: serial {} ({} records); master file serial {}{}, {} journal "
+        "changeset{} replayed",
+        origin->to_text(), (*z)->serial().value(), (*z)->record_count(), (*base)->serial().value(),
+        info.from_snapshot ? ", started from the journal snapshot" : "", info.replayed,
+        info.replayed == 1 ? "" : "s");
+  }
+  return z;
+}
+
+Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
+                                                         auth::Responder& responder,
+                                                         ZoneManagerOptions o) {
+  zone::JournalOptions jo;
+  jo.no_meta_sync = c.journal.no_meta_sync;
+  jo.limits.max_changesets = c.journal.max_changesets;
+  jo.limits.max_bytes = c.journal.max_bytes;
+  // The map must hold at least the bounded changesets of every zone and their snapshots.
+  jo.map_size = std::max<std::size_t>(
+      jo.map_size, 4 * c.journal.max_bytes * std::max<std::size_t>(1, c.zones.size()));
+  const fs::path dir = c.state_dir / "journal";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(Errc::kIo, dir.string() + ": " + ec.message());
+  auto j = zone::Journal::open(dir.string(), jo);
+  if (!j) return fail(j.error().code, "journal " + dir.string() + ": " + j.error().message);
+
+  auto impl = std::make_unique<Impl>(c, responder, std::move(o), std::move(*j));
+  auto cat = std::make_shared<const zone::Catalogue>();
+  for (const auto& zc : impl->config.zones) {
+    auto z = impl->load_zone(zc, true);
+    if (!z) return tl::unexpected(z.error());
+    cat = cat->with(*z);
+    auto st = std::make_unique<Impl::ZoneState>();
+    st->config = &zc;
+    st->origin = (*z)->origin();
+    if (!zc.notify.empty()) {
+      for (const auto& e : zc.notify) {
+        auto ip = xfr::IpAddress::parse(e.address);
+        st->notify_addrs.push_back(ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0}));
+      }
+      Impl* raw = impl.get();
+      st->notify = std::make_unique<xfr::NotifyOut>(
+          st->origin, zc.notify.size(), [raw] { return static_cast<std::uint16_t>(raw->rng()); },
+          impl->opts.notify);
+    }
+    impl->zones.emplace(st->origin, std::move(st));
+  }
+  responder.set_catalogue(cat);
+  Impl* raw = impl.get();
+  if (auto r = impl->loop.open_udp(
+          [raw](const io::Endpoint& from, auto bytes) { raw->on_datagram(from, bytes); });
+      !r) {
+    spdlog::warn("NOTIFY out disabled: {}", r.error().message);
+  }
+  return std::unique_ptr<ZoneManager>(new ZoneManager(std::move(impl)));
+}
+
+ZoneManager::ZoneManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ZoneManager::~ZoneManager() {
+  stop();
+}
+
+void ZoneManager::add_listener(std::shared_ptr<ChangesetListener> l) {
+  impl_->listeners.push_back(std::move(l));
+}
+
+void ZoneManager::start() {
+  impl_->loop.start();
+}
+
+void ZoneManager::stop() {
+  std::deque<Impl::Pending> left;
+  {
+    std::lock_guard lock(impl_->m);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    impl_->accepting = false;
+    left.swap(impl_->queue);
+  }
+  impl_->loop.stop();
+  // Not processed: those clients get no answer and retry (nothing was changed for them).
+  left.clear();
+  for (auto& [origin, z] : impl_->zones) {
+    if (z->dirty) impl_->write_back(*z);
+  }
+}
+
+void ZoneManager::submit_update(std::span<const std::uint8_t> bytes, const auth::QueryContext& ctx,
+                                io::Reply reply) {
+  std::lock_guard lock(impl_->m);
+  if (!impl_->accepting) return;  // `reply` drops
+  if (impl_->queue.size() >= impl_->opts.max_queued) {
+    // DESIGN.md "bounded everything": past the bound the UPDATE fails visibly.
+    auto m = wire::Message::parse(bytes);
+    if (m) reply.send(update::make_response(*m, Rcode::SERVFAIL).to_wire());
+    return;
+  }
+  impl_->queue.push_back(Impl::Pending{{bytes.begin(), bytes.end()}, ctx, std::move(reply)});
+  if (!impl_->drain_posted) {
+    impl_->drain_posted = true;
+    Impl* raw = impl_.get();
+    impl_->loop.post([raw] { raw->drain(); });
+  }
+}
+
+void ZoneManager::reload() {
+  Impl* raw = impl_.get();
+  impl_->loop.post([raw] {
+    auto cat = raw->responder.catalogue();
+    for (const auto& zc : raw->config.zones) {
+      auto z = raw->load_zone(zc, true);
+      if (!z) {
+        spdlog::error("reload failed, keeping the loaded zone: {}", z.error().message);
+        continue;
+      }
+      cat = cat->with(*z);
+    }
+    raw->responder.set_catalogue(cat);
+  });
+}
+
+const zone::Journal& ZoneManager::journal() const {
+  return impl_->journal;
+}
+
+const wire::TsigKeyring& ZoneManager::keyring() const {
+  return *impl_->keyring;
+}
+
+const ZoneConfig* ZoneManager::zone_config(const wire::Name& origin) const {
+  auto it = impl_->zones.find(origin);
+  return it == impl_->zones.end() ? nullptr : it->second->config;
+}
+
+fs::path ZoneManager::write_back_path(const wire::Name& origin) const {
+  return impl_->write_back_path(origin);
+}
+
+void ZoneManager::Impl::drain() {
+  std::deque<Pending> batch;
+  {
+    std::lock_guard lock(m);
+    const std::size_t n = std::min(queue.size(), opts.max_batch);
+    for (std::size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+    if (queue.empty()) {
+      drain_posted = false;
+    } else {
+      loop.post([this] { drain(); });  // the rest in the next transaction
+    }
+  }
+  if (!batch.empty()) process_batch(batch);
+}
+
+std::vector<std::uint8_t> ZoneManager::Impl::answer(const wire::Message& m, Rcode rcode,
+                                                    const std::optional<wire::TsigVerifyResult>& v,
+                                                    std::uint64_t now) const {
+  auto resp = update::make_response(m, rcode);
+  if (m.edns) {
+    wire::Edns e;
+    e.udp_payload = config.udp_payload;
+    resp.edns = e;
+  }
+  resp.set_rcode(rcode);
+  auto bytes = resp.to_wire();
+  // RFC 8945 §5.3.2: signed unless the request's TSIG was malformed (FORMERR).
+  if (v && v->error != Rcode::FORMERR) {
+    if (auto r = wire::tsig_sign_answer(bytes, *v, now); !r) {
+      spdlog::warn("cannot sign an UPDATE answer: {}", r.error().message);
+    }
+  }
+  return bytes;
+}
+
+void ZoneManager::Impl::process_batch(std::deque<Pending>& batch) {
+  const std::uint64_t now = opts.now();
+  auto cat = responder.catalogue();
+  if (!cat) cat = std::make_shared<const zone::Catalogue>();
+
+  struct Item {
+    std::optional<wire::Message> msg;
+    std::optional<wire::TsigVerifyResult> tsig;
+    Rcode rcode = Rcode::NOERROR;
+    bool after_first_change = false;  // evaluated against not-yet-durable changes
+  };
+  struct Change {
+    wire::Name origin;
+    std::shared_ptr<const zone::Zone> before, after;
+    zone::Changeset cs;
+  };
+  std::vector<Item> items(batch.size());
+  std::vector<Change> changes;
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Item& it = items[i];
+    it.after_first_change = !changes.empty();
+    auto parsed = wire::Message::parse(batch[i].bytes);
+    if (!parsed) {
+      it.rcode = Rcode::FORMERR;
+      continue;
+    }
+    it.msg = std::move(*parsed);
+    const wire::Message& msg = *it.msg;
+    // RFC 8945 §5.2: the TSIG is checked before anything else.
+    if (msg.tsig_offset) {
+      it.tsig = wire::tsig_verify_request(batch[i].bytes, msg, *keyring, now);
+      if (!it.tsig->ok()) {
+        it.rcode = it.tsig->response_rcode();
+        spdlog::info("UPDATE from {}: TSIG {} (key {})", ip_of(batch[i].ctx.client).to_text(),
+                     tsig_error_text(it.tsig->error), it.tsig->tsig.key_name.to_text());
+        continue;
+      }
+    }
+    auto sel = update::select_zone(msg, *cat);
+    if (sel.rcode != Rcode::NOERROR) {
+      it.rcode = sel.rcode;
+      spdlog::debug("UPDATE refused: {}", sel.reason);
+      continue;
+    }
+    const wire::Name& origin = sel.zone->origin();
+    const auto zs = zones.find(origin);
+    const wire::Name* key = it.tsig && it.tsig->key ? &it.tsig->key->name : nullptr;
+    const auto from = ip_of(batch[i].ctx.client);
+    // RFC 2136 §3.3: the permission check is local policy; REFUSED when denied.
+    if (zs == zones.end() || !zs->second->config->update.allows(from, key)) {
+      it.rcode = Rcode::REFUSED;
+      spdlog::info("UPDATE of {} from {} {}: refused by policy", origin.to_text(), from.to_text(),
+                   key ? "with key " + key->to_text() : "unsigned");
+      continue;
+    }
+    auto out = update::process(msg, *sel.zone);
+    it.rcode = out.rcode;
+    if (!out.ok()) {
+      spdlog::debug("UPDATE of {}: {}: {}", origin.to_text(), wire::to_text(out.rcode), out.reason);
+      continue;
+    }
+    if (!out.changeset) continue;  // nothing changes: NOERROR, nothing to commit
+    auto applied = sel.zone->apply(*out.changeset);
+    if (!applied) {
+      it.rcode = Rcode::SERVFAIL;
+      spdlog::error("UPDATE of {}: the changeset does not apply: {}", origin.to_text(),
+                    applied.error().message);
+      continue;
+    }
+    changes.push_back(Change{origin, sel.zone, *applied, std::move(*out.changeset)});
+    cat = cat->with(*applied);
+  }
+
+  bool durable = true;
+  if (!changes.empty()) {
+    std::vector<zone::Journal::Entry> entries;
+    entries.reserve(changes.size());
+    for (const auto& c : changes) entries.push_back({&c.origin, &c.cs});
+    // Group commit: one transaction, one fsync, before any answer leaves.
+    if (auto r = journal.append_batch(entries); !r) {
+      durable = false;
+      spdlog::error("journal write failed, {} UPDATE{} answered SERVFAIL: {}", changes.size(),
+                    changes.size() == 1 ? "" : "s", r.error().message);
+    } else {
+      responder.set_catalogue(cat);
+    }
+  }
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Item& it = items[i];
+    // Without the journal, anything decided on top of this batch's changes is void.
+    if (!durable && (it.after_first_change || it.rcode == Rcode::NOERROR)) {
+      it.rcode = Rcode::SERVFAIL;
+    }
+    if (!it.msg) {
+      // Unparseable: a FORMERR header as the responder would build it.
+      auto h = wire::Header::peek(batch[i].bytes);
+      if (!h) continue;
+      wire::Message m;
+      m.header = *h;
+      m.header.qdcount = m.header.ancount = m.header.nscount = m.header.arcount = 0;
+      batch[i].reply.send(update::make_response(m, Rcode::FORMERR).to_wire());
+      continue;
+    }
+    batch[i].reply.send(answer(*it.msg, it.rcode, it.tsig, now));
+  }
+
+  if (!durable) return;
+  for (const auto& c : changes) {
+    spdlog::info("zone {}: serial {} -> {} ({} removed, {} added)", c.origin.to_text(),
+                 c.cs.serial_from().value(), c.cs.serial_to().value(), c.cs.removed.size(),
+                 c.cs.added.size());
+    committed(c.origin, c.before, c.after, c.cs);
+  }
+  std::vector<const wire::Name*> touched;
+  for (const auto& c : changes) {
+    bool seen = false;
+    for (const auto* t : touched) seen = seen || *t == c.origin;
+    if (!seen) touched.push_back(&c.origin);
+  }
+  for (const auto* o : touched) after_commit(*o);
+}
+
+void ZoneManager::Impl::committed(const wire::Name& origin,
+                                  const std::shared_ptr<const zone::Zone>& before,
+                                  const std::shared_ptr<const zone::Zone>& after,
+                                  const zone::Changeset& cs) {
+  for (const auto& l : listeners) {
+    try {
+      l->on_commit(before, after, cs);
+    } catch (const std::exception& e) {
+      spdlog::error("changeset listener failed: {}", e.what());
+    }
+  }
+  auto it = zones.find(origin);
+  if (it != zones.end() && it->second->notify) {
+    it->second->notify->notify(after->soa_record(), Clock::now());
+  }
+}
+
+void ZoneManager::Impl::after_commit(const wire::Name& origin) {
+  pump_notify();
+  auto z = current(origin);
+  if (!z) return;
+  auto need = journal.needs_compaction(origin);
+  if (need && *need) {
+    if (auto r = journal.compact(origin, *z); !r) {
+      spdlog::error("zone {}: journal compaction failed: {}", origin.to_text(), r.error().message);
+    } else {
+      auto u = journal.usage(origin);
+      spdlog::info("zone {}: journal compacted into a snapshot at serial {} ({} changesets kept)",
+                   origin.to_text(), z->serial().value(), u ? u->changesets : 0);
+    }
+  }
+  auto it = zones.find(origin);
+  if (it == zones.end() || it->second->config->write_back_interval.count() == 0) return;
+  it->second->dirty = true;
+  schedule_write_back(*it->second);
+}
+
+void ZoneManager::Impl::schedule_write_back(ZoneState& z) {
+  if (z.write_timer) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto at = z.last_write ? std::max(now, *z.last_write + z.config->write_back_interval) : now;
+  ZoneState* zp = &z;
+  z.write_timer = loop.schedule(at, [this, zp] {
+    zp->write_timer.reset();
+    write_back(*zp);
+  });
+}
+
+void ZoneManager::Impl::write_back(ZoneState& z) {
+  auto cur = current(z.origin);
+  if (!cur) return;
+  const fs::path path = write_back_path(z.origin);
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  z.last_write = std::chrono::steady_clock::now();
+  z.dirty = false;
+  if (auto r = zone::write_zone_file(*cur, path.string()); !r) {
+    spdlog::error("zone {}: write-back to {} failed: {}", z.origin.to_text(), path.string(),
+                  r.error().message);
+    return;
+  }
+  spdlog::info("zone {}: serial {} written to {}", z.origin.to_text(), cur->serial().value(),
+               path.string());
+}
+
+void ZoneManager::Impl::on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes) {
+  auto ip = xfr::IpAddress::parse(from.address);
+  if (!ip) return;
+  for (auto& [origin, z] : zones) {
+    if (!z->notify) continue;
+    for (std::size_t t = 0; t < z->notify_addrs.size(); ++t) {
+      // RFC 1996 §3.6: a response is matched by source address and port (and id).
+      if (z->config->notify[t].port == from.port &&
+          z->notify_addrs[t].unmapped() == ip->unmapped()) {
+        z->notify->receive(t, bytes, Clock::now());
+      }
+    }
+  }
+  pump_notify();
+}
+
+void ZoneManager::Impl::pump_notify() {
+  std::optional<TimePoint> next;
+  for (auto& [origin, z] : zones) {
+    if (!z->notify) continue;
+    while (auto tx = z->notify->poll_transmit()) {
+      loop.send_udp(z->config->notify[tx->target], tx->bytes);
+    }
+    while (auto ev = z->notify->poll_event()) {
+      const auto& target = z->config->notify[ev->target];
+      switch (ev->outcome) {
+        case xfr::NotifyEvent::Outcome::kAcknowledged:
+          spdlog::info("NOTIFY {} serial {} acknowledged by {}", origin.to_text(),
+                       ev->serial.value(), target.to_string());
+          break;
+        case xfr::NotifyEvent::Outcome::kNotImplemented:
+        case xfr::NotifyEvent::Outcome::kRejected:
+          spdlog::warn("NOTIFY {} serial {} answered {} by {}", origin.to_text(),
+                       ev->serial.value(), wire::to_text(ev->rcode), target.to_string());
+          break;
+        case xfr::NotifyEvent::Outcome::kTimedOut:
+          spdlog::warn("NOTIFY {} serial {}: no answer from {} after {} tries", origin.to_text(),
+                       ev->serial.value(), target.to_string(), ev->sends);
+          break;
+        case xfr::NotifyEvent::Outcome::kSignFailed:
+          spdlog::error("NOTIFY {} to {}: signing failed", origin.to_text(), target.to_string());
+          break;
+      }
+    }
+    if (auto t = z->notify->next_timeout(); t && (!next || *t < *next)) next = t;
+  }
+  if (!next) {
+    if (notify_timer) loop.cancel(*notify_timer);
+    notify_timer.reset();
+    notify_timer_at.reset();
+    return;
+  }
+  if (notify_timer && notify_timer_at == next) return;
+  if (notify_timer) loop.cancel(*notify_timer);
+  notify_timer_at = next;
+  notify_timer = loop.schedule(*next, [this] {
+    notify_timer.reset();
+    notify_timer_at.reset();
+    const auto now = Clock::now();
+    for (auto& [origin, z] : zones) {
+      if (z->notify) z->notify->on_timeout(now);
+    }
+    pump_notify();
+  });
+}
+
+}  // namespace dnspush::server

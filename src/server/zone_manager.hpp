@@ -1,0 +1,83 @@
+// The one writer for zone data (DESIGN.md): owns, per zone, the current zone (published
+// to the auth::Responder as a new catalogue), the durable journal and NOTIFY out. Runs on
+// its own thread (an io::Loop). UPDATEs queue up from the io threads; each batch is
+// checked (TSIG, RFC 8945 §5.2; zone, RFC 2136 §3.1; policy, §3.3), processed, applied,
+// written to the journal in one transaction (group commit: one fsync for the batch) and
+// only then published and answered, so no answered UPDATE can be lost. Then the
+// listeners hear of every changeset, the journal is compacted when over its bounds, and
+// the zone is written back to a master file when configured.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "auth/query_context.hpp"
+#include "auth/responder.hpp"
+#include "base/result.hpp"
+#include "io/server.hpp"
+#include "server/changeset_listener.hpp"
+#include "server/config.hpp"
+#include "wire/tsig.hpp"
+#include "xfr/notify_out.hpp"
+#include "zone/journal.hpp"
+
+namespace dnspush::server {
+
+// Seconds since the epoch, for TSIG (tests inject their own).
+using WallClock = std::function<std::uint64_t()>;
+std::uint64_t system_seconds();
+
+// A TSIG error for logs: BADSIG, BADKEY, BADTIME, BADTRUNC (RFC 8945 §3; 16 is BADSIG
+// here, not EDNS's BADVERS).
+std::string tsig_error_text(wire::Rcode r);
+
+// The keyring of a configuration's [[key]]s.
+std::shared_ptr<const wire::TsigKeyring> make_keyring(const Config& c);
+
+struct ZoneManagerOptions {
+  WallClock now = system_seconds;
+  xfr::NotifyConfig notify;
+  std::size_t max_batch = 256;     // UPDATEs per journal transaction
+  std::size_t max_queued = 10000;  // more waiting UPDATEs are answered SERVFAIL
+};
+
+class ZoneManager {
+ public:
+  // Opens <state-dir>/journal, loads every zone (master file, then the journal replayed)
+  // and publishes the catalogue to `responder`, which must outlive the manager.
+  static Result<std::unique_ptr<ZoneManager>> create(const Config& c, auth::Responder& responder,
+                                                     ZoneManagerOptions o = {});
+  ~ZoneManager();  // stops
+
+  // Before start(). Listeners are called on the writer's thread.
+  void add_listener(std::shared_ptr<ChangesetListener> l);
+  void start();
+  // Answers nothing more; writes back zones with unwritten changes; idempotent.
+  void stop();
+
+  // An UPDATE from an io thread (the bytes are copied); answered through `reply` once
+  // its batch is durable.
+  void submit_update(std::span<const std::uint8_t> bytes, const auth::QueryContext& ctx,
+                     io::Reply reply);
+  // SIGHUP: re-reads the master files (plus the journal); keeps a zone on failure.
+  void reload();
+
+  const zone::Journal& journal() const;
+  const wire::TsigKeyring& keyring() const;
+  // The configuration of the zone with this origin, or nullptr.
+  const ZoneConfig* zone_config(const wire::Name& origin) const;
+  // Where write-back puts the zone: <state-dir>/zones/<origin>zone.
+  std::filesystem::path write_back_path(const wire::Name& origin) const;
+
+  struct Impl;
+
+ private:
+  explicit ZoneManager(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dnspush::server

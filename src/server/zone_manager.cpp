@@ -11,6 +11,7 @@
 #include "io/loop.hpp"
 #include "update/update.hpp"
 #include "xfr/acl.hpp"
+#include "zone/zone_diff.hpp"
 #include "zone/zone_file.hpp"
 #include "zone/zone_writer.hpp"
 
@@ -99,6 +100,7 @@ struct ZoneManager::Impl {
         journal(std::move(j)) {}
 
   Result<std::shared_ptr<const zone::Zone>> load_zone(const ZoneConfig& zc, bool log);
+  void reload_zone(const ZoneConfig& zc);
   void drain();
   void process_batch(std::deque<Pending>& batch);
   std::vector<std::uint8_t> answer(const wire::Message& m, Rcode rcode,
@@ -250,17 +252,60 @@ void ZoneManager::submit_update(std::span<const std::uint8_t> bytes, const auth:
 void ZoneManager::reload() {
   Impl* raw = impl_.get();
   impl_->loop.post([raw] {
-    auto cat = raw->responder.catalogue();
-    for (const auto& zc : raw->config.zones) {
-      auto z = raw->load_zone(zc, true);
-      if (!z) {
-        spdlog::error("reload failed, keeping the loaded zone: {}", z.error().message);
-        continue;
-      }
-      cat = cat->with(*z);
-    }
-    raw->responder.set_catalogue(cat);
+    for (const auto& zc : raw->config.zones) raw->reload_zone(zc);
   });
+}
+
+// A reloaded zone file is one more source of changesets (DESIGN.md): the difference from
+// the zone being served is applied, journalled, published and announced exactly like an
+// UPDATE, so secondaries (IXFR), and later push and LLQ clients, see it. The file only
+// wins when its serial is newer: after UPDATEs the unchanged file is older than the zone
+// and is left alone, as Knot does.
+void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
+  auto origin = wire::Name::from_text(zc.origin);
+  if (!origin) return;
+  auto current_zone = current(*origin);
+  auto file = zone::load_zone_file(zc.file.string(), *origin);
+  if (!file) {
+    spdlog::error("reload of {} failed, keeping serial {}: {}", origin->to_text(),
+                  current_zone ? current_zone->serial().value() : 0, file.error().message);
+    return;
+  }
+  if (!current_zone) return;
+  if (!(*file)->serial().follows(current_zone->serial())) {
+    spdlog::info("reload of {}: zone file serial {} is not newer than the zone's {}: not used",
+                 origin->to_text(), (*file)->serial().value(), current_zone->serial().value());
+    return;
+  }
+  auto cs = zone::diff(*current_zone, **file);
+  if (!cs) {
+    spdlog::info("reload of {}: zone file not used: {}", origin->to_text(), cs.error().message);
+    return;
+  }
+  if (!cs->has_value()) {
+    spdlog::info("reload of {}: zone file unchanged (serial {})", origin->to_text(),
+                 current_zone->serial().value());
+    return;
+  }
+  const zone::Changeset& change = **cs;
+  auto applied = current_zone->apply(change);
+  if (!applied) {
+    spdlog::error("reload of {}: the difference does not apply: {}", origin->to_text(),
+                  applied.error().message);
+    return;
+  }
+  // Durable before it is served, as for UPDATE.
+  if (auto r = journal.append(*origin, change); !r) {
+    spdlog::error("reload of {}: journal write failed, keeping serial {}: {}", origin->to_text(),
+                  current_zone->serial().value(), r.error().message);
+    return;
+  }
+  responder.set_catalogue(responder.catalogue()->with(*applied));
+  spdlog::info("zone {}: reloaded from {}: serial {} -> {} ({} removed, {} added)",
+               origin->to_text(), zc.file.string(), change.serial_from().value(),
+               change.serial_to().value(), change.removed.size(), change.added.size());
+  committed(*origin, current_zone, *applied, change);
+  after_commit(*origin);
 }
 
 const zone::Journal& ZoneManager::journal() const {

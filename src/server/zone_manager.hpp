@@ -63,7 +63,8 @@ class ZoneManager {
   // its batch is durable.
   void submit_update(std::span<const std::uint8_t> bytes, const auth::QueryContext& ctx,
                      io::Reply reply);
-  // SIGHUP: re-reads the master files (plus the journal); keeps a zone on failure.
+  // SIGHUP: re-reads the master files; a file whose serial is newer than the zone becomes a
+  // changeset (journalled, published, NOTIFYed like an UPDATE); otherwise the zone is kept.
   void reload();
 
   const zone::Journal& journal() const;

@@ -518,5 +518,69 @@ TEST(DaemonWriteBack, ZoneIsWrittenToTheStateDirectory) {
   EXPECT_NE(text.find(" 11 "), std::string::npos) << text;  // the new serial
 }
 
+// SIGHUP: an edited zone file with a newer serial becomes one changeset, journalled and
+// served by IXFR like an UPDATE; an unchanged (older) file leaves the zone as UPDATEs made it.
+TEST_F(DaemonTest, ReloadTurnsANewerZoneFileIntoAChangeset) {
+  auto u =
+      sign(test::make_update(60, "example.test", {test::a_record("u1.example.test", "192.0.2.60")}),
+           key_);
+  auto r = test::exchange(d_->port, u.bytes);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(parse(*r).rcode(), Rcode::NOERROR);
+  ASSERT_EQ(serial_of(*d_), 2u);
+
+  // Wait (bounded) until the writer thread has handled a posted reload.
+  auto wait_for_serial = [&](std::uint32_t want) {
+    for (int i = 0; i < 200 && serial_of(*d_) != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return serial_of(*d_);
+  };
+
+  // The file (serial 1) is older than the zone (serial 2): not used.
+  d_->zones->reload();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(serial_of(*d_), 2u);
+  EXPECT_EQ(answer_count(*d_, "u1.example.test", RRType::A), 1u);
+
+  // The operator edits the file and raises the serial: the file wins.
+  {
+    std::string text = test::kZone;
+    text.replace(text.find("SOA ns1 hostmaster 1 "), 21, "SOA ns1 hostmaster 5 ");
+    text.replace(text.find("www IN A 192.0.2.1"), 18, "www IN A 192.0.2.99");
+    text += "n1 IN TXT \"from the file\"\n";
+    std::ofstream(dir_.path() / "example.test.zone") << text;
+  }
+  d_->zones->reload();
+  ASSERT_EQ(wait_for_serial(5), 5u);
+  EXPECT_EQ(answer_count(*d_, "n1.example.test", RRType::TXT), 1u);
+  EXPECT_EQ(answer_count(*d_, "u1.example.test", RRType::A), 0u);
+  auto www = parse(*test::exchange(d_->port, test::make_query(61, "www.example.test", RRType::A)));
+  ASSERT_EQ(www.answers.size(), 1u);
+  EXPECT_EQ(www.answers[0].rdata, (std::vector<std::uint8_t>{192, 0, 2, 99}));
+
+  // Journalled: IXFR from serial 2 is the reload's difference sequence.
+  auto rr = answers(transfer(d_->port, test::make_ixfr(62, "example.test.", 2)));
+  ASSERT_GE(rr.size(), 3u);
+  EXPECT_EQ(zone::soa_serial(rr[0].rdata).value(), 5u);
+  EXPECT_EQ(zone::soa_serial(rr[1].rdata).value(), 2u);
+  bool saw_n1 = false, saw_u1_removed = false;
+  for (const auto& x : rr) {
+    saw_n1 = saw_n1 || x.owner == *wire::Name::from_text("n1.example.test.");
+    saw_u1_removed = saw_u1_removed || x.owner == *wire::Name::from_text("u1.example.test.");
+  }
+  EXPECT_TRUE(saw_n1);
+  EXPECT_TRUE(saw_u1_removed);
+  auto usage = d_->zones->journal().usage(*wire::Name::from_text("example.test"));
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(usage->changesets, 2u);
+
+  // The same file again: nothing changes.
+  d_->zones->reload();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(serial_of(*d_), 5u);
+  EXPECT_EQ(d_->zones->journal().usage(*wire::Name::from_text("example.test"))->changesets, 2u);
+}
+
 }  // namespace
 }  // namespace dnspush::server

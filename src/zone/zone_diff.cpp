@@ -1,0 +1,85 @@
+#include "zone/zone_diff.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "wire/rdata.hpp"
+
+namespace dnspush::zone {
+namespace {
+
+using wire::Record;
+
+// One record with its sort key: RFC 4034 §6.1 owner order, then type, then canonical
+// RDATA (§6.3); TTL last, so that a TTL change shows as one removal and one addition.
+struct Keyed {
+  Record rec;
+  std::vector<std::uint8_t> canonical;
+};
+
+int compare_identity(const Keyed& a, const Keyed& b) {
+  if (int c = a.rec.owner.canonical_compare(b.rec.owner); c != 0) return c;
+  const auto ta = static_cast<std::uint16_t>(a.rec.type);
+  const auto tb = static_cast<std::uint16_t>(b.rec.type);
+  if (ta != tb) return ta < tb ? -1 : 1;
+  if (a.canonical != b.canonical) return a.canonical < b.canonical ? -1 : 1;
+  return 0;
+}
+
+// Every record but the apex SOA, sorted.
+std::vector<Keyed> keyed_records(const Zone& z) {
+  std::vector<Keyed> out;
+  for (auto& r : z.records()) {
+    if (r.type == wire::RRType::SOA && r.owner == z.origin()) continue;
+    auto canonical = wire::canonical_rdata(r.type, r.rdata);
+    out.push_back({std::move(r), std::move(canonical)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Keyed& a, const Keyed& b) { return compare_identity(a, b) < 0; });
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
+  if (!(from.origin() == to.origin())) {
+    return fail(Errc::kRefused, "cannot compare zones " + from.origin().to_text() + " and " +
+                                    to.origin().to_text());
+  }
+  Changeset cs;
+  cs.soa_from = from.soa_record();
+  cs.soa_to = to.soa_record();
+
+  const auto a = keyed_records(from);
+  const auto b = keyed_records(to);
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    const int c = i == a.size() ? 1 : j == b.size() ? -1 : compare_identity(a[i], b[j]);
+    if (c < 0) {
+      cs.removed.push_back(a[i++].rec);
+    } else if (c > 0) {
+      cs.added.push_back(b[j++].rec);
+    } else {
+      if (a[i].rec.ttl != b[j].rec.ttl) {
+        cs.removed.push_back(a[i].rec);
+        cs.added.push_back(b[j].rec);
+      }
+      ++i;
+      ++j;
+    }
+  }
+
+  const bool same_soa = cs.soa_from.ttl == cs.soa_to.ttl &&
+                        wire::rdata_equal(wire::RRType::SOA, cs.soa_from.rdata, cs.soa_to.rdata);
+  if (same_soa && cs.empty()) return std::nullopt;
+  if (!to.serial().follows(from.serial())) {
+    return fail(Errc::kRefused, "zone " + to.origin().to_text() + " changed but its serial " +
+                                    std::to_string(to.serial().value()) + " does not follow " +
+                                    std::to_string(from.serial().value()) +
+                                    " (RFC 1982): raise the serial");
+  }
+  return cs;
+}
+
+}  // namespace dnspush::zone

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "wire/base64.hpp"
 #include "wire/rdata.hpp"
 #include "wire/rdata_fields.hpp"
 
@@ -36,31 +37,6 @@ std::string hex_upper(std::span<const std::uint8_t> b) {
   for (std::uint8_t x : b) {
     out += kDigits[x >> 4];
     out += kDigits[x & 0xF];
-  }
-  return out;
-}
-
-// RFC 4648 §4, with padding.
-std::string base64(std::span<const std::uint8_t> b) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((b.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= b.size(); i += 3) {
-    const std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  const std::size_t rest = b.size() - i;
-  if (rest > 0) {
-    const std::uint32_t v = (b[i] << 16) | (rest == 2 ? b[i + 1] << 8 : 0);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
   }
   return out;
 }
@@ -248,7 +224,7 @@ std::string svc_params_text(std::span<const std::uint8_t> b) {
         }
         break;
       case detail::kSvcEch:
-        value = base64(v);
+        value = base64_encode(v);
         break;
       default:
         if (!v.empty()) value = quoted(v);
@@ -308,7 +284,7 @@ std::string field_text(Field f, std::span<const std::uint8_t> b) {
     case Field::kHexRest:
       return split_chunks(hex_upper(b));
     case Field::kBase64Rest:
-      return split_chunks(base64(b));
+      return split_chunks(base64_encode(b));
     case Field::kHexLen8:
       return b.size() == 1 ? std::string("-") : hex_upper(b.subspan(1));
     case Field::kBase32Len8:
@@ -316,7 +292,7 @@ std::string field_text(Field f, std::span<const std::uint8_t> b) {
     case Field::kBlob16: {
       const auto data = b.subspan(2);
       std::string out = std::to_string(data.size());
-      if (!data.empty()) out += ' ' + base64(data);
+      if (!data.empty()) out += ' ' + base64_encode(data);
       return out;
     }
     case Field::kTypeBitmap:

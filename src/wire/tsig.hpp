@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "wire/base64.hpp"
 #include "wire/message.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
@@ -43,10 +44,6 @@ Result<TsigAlgorithm> algorithm_from_text(std::string_view s);
 std::size_t digest_size(TsigAlgorithm a);
 // RFC 8945 §5.2.2.1: the shortest acceptable truncated MAC, max(10, half the hash).
 std::size_t min_truncated_size(TsigAlgorithm a);
-
-// Strict RFC 4648 base64 (padding optional, no whitespace, no stray characters).
-Result<std::vector<std::uint8_t>> base64_decode(std::string_view s);
-std::string base64_encode(std::span<const std::uint8_t> b);
 
 struct TsigKey {
   Name name;

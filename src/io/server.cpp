@@ -81,11 +81,29 @@ struct Server::Impl {
   }
 
   Result<void> bind_all();
+  Result<void> bind_once();
   asio::awaitable<void> udp_loop(udp::socket& s, std::shared_ptr<detail::Gate> gate);
   asio::awaitable<void> accept_loop(Acceptor& a, std::shared_ptr<detail::Gate> gate);
 };
 
 Result<void> Server::Impl::bind_all() {
+  // With port 0 the UDP socket picks the port and TCP must get the same one, which
+  // another socket (e.g. a client connection's local port) may already hold: pick again.
+  // Bounded; a fixed port that is taken fails on the first try.
+  bool any_port_zero = false;
+  for (const auto& e : opts.dns) any_port_zero = any_port_zero || e.port == 0;
+  for (const auto& e : opts.tls) any_port_zero = any_port_zero || e.port == 0;
+  Result<void> r;
+  for (int attempt = 0; attempt < (any_port_zero ? 32 : 1); ++attempt) {
+    workers.clear();
+    bound.clear();
+    r = bind_once();
+    if (r) return r;
+  }
+  return r;
+}
+
+Result<void> Server::Impl::bind_once() {
   // Worker 0 binds first; if port 0 was asked for, the others reuse the port it got.
   std::vector<Endpoint> dns = opts.dns, tls = opts.tls;
   for (unsigned w = 0; w < opts.workers; ++w) {

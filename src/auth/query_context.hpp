@@ -3,6 +3,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace dnspush::auth {
@@ -21,6 +22,10 @@ struct QueryContext {
   // For edns-tcp-keepalive (RFC 7828): the idle timeout the server applies to this
   // connection; zero over UDP.
   std::chrono::milliseconds tcp_idle_timeout{0};
+  // Bytes the caller appends after the answer (a TSIG record, RFC 8945 §5.3): the answer
+  // is kept this much below the transport's limit so the signed message still fits, and
+  // is truncated (TC=1) when it does not.
+  std::size_t trailer_reserve = 0;
 };
 
 }  // namespace dnspush::auth

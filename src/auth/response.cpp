@@ -14,14 +14,27 @@ wire::Header response_header(const wire::Header& query) {
   return h;
 }
 
-std::size_t response_limit(const wire::Edns* query_edns, const QueryContext& ctx,
-                           const ResponderOptions& opts) {
+namespace {
+
+std::size_t transport_limit(const wire::Edns* query_edns, const QueryContext& ctx,
+                            const ResponderOptions& opts) {
   if (ctx.transport != Transport::kUdp) return kStreamLimit;
   if (query_edns == nullptr) return kUdpPlainLimit;
   // RFC 6891 §6.2.5: values below 512 are treated as 512.
   const std::size_t asked = std::max<std::size_t>(query_edns->udp_payload, kUdpPlainLimit);
   const std::size_t cap = std::max<std::size_t>(opts.max_udp_payload, kUdpPlainLimit);
   return std::min(asked, cap);
+}
+
+}  // namespace
+
+std::size_t response_limit(const wire::Edns* query_edns, const QueryContext& ctx,
+                           const ResponderOptions& opts) {
+  const std::size_t limit = transport_limit(query_edns, ctx, opts);
+  // RFC 8945 §5.3: the TSIG goes on whatever we send, so it must fit as well. Never
+  // below a bare header, which every answer has (keys are far smaller than 500 bytes).
+  const std::size_t floor = wire::kHeaderSize + ctx.trailer_reserve;
+  return limit > floor ? limit - ctx.trailer_reserve : wire::kHeaderSize;
 }
 
 ResponseEdns response_edns(const wire::Edns& query_edns, const QueryContext& ctx,

@@ -25,6 +25,7 @@ wire::Header response_header(const wire::Header& query);
 
 // The largest response allowed: 512 over UDP without EDNS; with EDNS the client's payload
 // size (never below 512, RFC 6891 §6.2.5) capped by our own maximum; 65535 over TCP/TLS.
+// Less ctx.trailer_reserve, the room the caller needs for a TSIG appended afterwards.
 std::size_t response_limit(const wire::Edns* query_edns, const QueryContext& ctx,
                            const ResponderOptions& opts);
 

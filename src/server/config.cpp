@@ -334,6 +334,18 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
         }
       }
       zc.notify = std::move(*targets);
+      std::string notify_key;
+      DNSPUSH_TRY(s.string("notify-key", notify_key));
+      if (!notify_key.empty()) {
+        auto key_name = wire::Name::from_text(notify_key);
+        for (const auto& k : c.keys) {
+          if (key_name && k.name == *key_name) zc.notify_key = k;
+        }
+        if (!zc.notify_key) {
+          return fail(Errc::kInvalidConfig,
+                      prefix + ".notify-key: \"" + notify_key + "\" is not a configured [[key]]");
+        }
+      }
       std::int64_t wb = 0;
       DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
       zc.write_back_interval = std::chrono::seconds(wb);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,7 @@ struct ZoneConfig {
   xfr::Acl update;
   xfr::Acl transfer;
   std::vector<io::Endpoint> notify;             // secondaries to NOTIFY after each commit
+  std::optional<wire::TsigKey> notify_key;      // signs those NOTIFYs (RFC 8945); one of keys
   std::chrono::seconds write_back_interval{0};  // 0: never write the zone back
 };
 

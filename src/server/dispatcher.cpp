@@ -69,8 +69,12 @@ void Dispatcher::signed_query(std::span<const std::uint8_t> bytes, const wire::M
     reply.send(std::move(out));
     return;
   }
+  // RFC 8945 §5.3: the answer is sized with its TSIG, so a signed answer that would not
+  // fit the client's payload is truncated (and signed) instead of overrunning it.
+  auth::QueryContext signed_ctx = ctx;
+  signed_ctx.trailer_reserve += wire::tsig_wire_size(*v.key);
   std::vector<std::uint8_t> out;
-  if (!responder_.respond(m, ctx, out)) return;
+  if (!responder_.respond(m, signed_ctx, out)) return;
   sign(out, v, now);
   reply.send(std::move(out));
 }

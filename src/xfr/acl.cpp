@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace dnspush::xfr {
 
 namespace {
@@ -73,7 +75,7 @@ Result<Network> Network::parse(std::string_view text) {
   const auto b = addr->bytes();
   for (unsigned bit = prefix; bit < max; ++bit) {
     if (b[bit / 8] & (0x80u >> (bit % 8)))
-      return fail(Errc::kMalformed, "'" + std::string(text) + "' has bits set past the prefix");
+      return fail(Errc::kMalformed, fmt::format("'{}' has bits set past the prefix", text));
   }
   Network n;
   n.addr_ = *addr;

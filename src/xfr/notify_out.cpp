@@ -147,12 +147,22 @@ std::vector<std::uint8_t> NotifyOut::build(const Target& t) const {
   h.id = t.id;
   h.opcode = wire::Opcode::NOTIFY;
   h.aa = true;
-  // RFC 1035 §4.2.1: 512 bytes over UDP without EDNS; a hint that does not fit is left out.
-  wire::MessageBuilder b(h, 512);
+  // RFC 1035 §4.2.1: 512 bytes over UDP without EDNS, the signature included; a hint
+  // that does not fit is left out.
+  wire::MessageBuilder b(h, 512, cfg_.signer_reserve);
   b.add_question(wire::Question{zone_, RRType::SOA, wire::RRClass::IN});
   if (soa_ && zone::soa_serial(soa_->rdata) == t.serial)
     b.add_record(wire::Section::kAnswer, *soa_);
   return b.finish();
+}
+
+NotifyOut::Signer tsig_notify_signer(wire::TsigKey key, std::function<std::uint64_t()> now) {
+  return [key = std::move(key), now = std::move(now)](
+             TargetId, std::vector<std::uint8_t>& msg) -> Result<void> {
+    // The MAC is not kept: the response only stops the retries (RFC 1996 §4.8).
+    if (auto r = wire::tsig_sign_request(msg, key, now()); !r) return tl::unexpected(r.error());
+    return {};
+  };
 }
 
 }  // namespace dnspush::xfr

@@ -22,6 +22,7 @@
 #include "base/time.hpp"
 #include "wire/message.hpp"
 #include "wire/name.hpp"
+#include "wire/tsig.hpp"
 
 namespace dnspush::xfr {
 
@@ -34,6 +35,9 @@ struct NotifyConfig {
   Duration initial_interval = std::chrono::seconds(2);
   Duration max_interval = std::chrono::seconds(60);
   unsigned max_retransmissions = 5;  // so at most 6 copies per change
+  // Room the signer appends (wire::tsig_wire_size of its key): the NOTIFY, SOA hint
+  // included, stays within 512 bytes once signed.
+  std::size_t signer_reserve = 0;
 };
 
 struct NotifyTransmit {
@@ -108,5 +112,9 @@ class NotifyOut {
   std::deque<TargetId> transmit_;  // each target at most once (Target::queued)
   std::deque<NotifyEvent> events_;
 };
+
+// A NotifyOut::Signer that signs every copy for every target with `key`, as a TSIG
+// request (RFC 8945 §4.3.1) timed by `now` (seconds since the epoch).
+NotifyOut::Signer tsig_notify_signer(wire::TsigKey key, std::function<std::uint64_t()> now);
 
 }  // namespace dnspush::xfr

@@ -89,8 +89,10 @@ inline Bytes rd_srv(std::uint16_t prio, std::uint16_t weight, std::uint16_t port
 inline Bytes rd_txt(std::initializer_list<std::string_view> strings) {
   Bytes b;
   for (auto s : strings) {
-    b.push_back(static_cast<std::uint8_t>(s.size()));
-    b.insert(b.end(), s.begin(), s.end());
+    const std::size_t at = b.size();
+    b.resize(at + 1 + s.size());
+    b[at] = static_cast<std::uint8_t>(s.size());
+    std::copy(s.begin(), s.end(), b.begin() + static_cast<std::ptrdiff_t>(at + 1));
   }
   return b;
 }

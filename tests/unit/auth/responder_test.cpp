@@ -248,6 +248,51 @@ TEST_F(ResponderTest, ClientPayloadAboveOurCapIsCapped) {
   EXPECT_EQ(m->answers.size(), 20u);
 }
 
+TEST(ResponseLimit, LeavesTheTrailerReserveFree) {
+  ResponderOptions opts;
+  auto e = edns(1232);
+  QueryContext ctx = udp();
+  ctx.trailer_reserve = 100;  // e.g. a TSIG the caller appends (RFC 8945 §5.3)
+  EXPECT_EQ(response_limit(&e, ctx, opts), 1132u);
+  EXPECT_EQ(response_limit(nullptr, ctx, opts), 412u);
+  ctx.transport = Transport::kTcp;
+  EXPECT_EQ(response_limit(nullptr, ctx, opts), 65435u);
+  ctx.trailer_reserve = 70000;  // absurd: still room for a header
+  EXPECT_EQ(response_limit(nullptr, ctx, opts), wire::kHeaderSize);
+}
+
+// An answer that just fits the client's payload is truncated once the caller needs room
+// for a TSIG after it, and the truncated answer leaves that room.
+TEST_F(ResponderTest, TrailerReserveTruncatesAnAnswerThatFitsOnlyWithoutIt) {
+  Responder large(ResponderOptions{.default_udp_payload = 1232, .max_udp_payload = 4096});
+  large.set_catalogue(responder_.catalogue());
+  QueryOptions o;
+  o.edns = edns(4096);
+  const Bytes query = make_query("big.example.", RRType::TXT, o);
+  Bytes whole;
+  ASSERT_TRUE(large.respond(query, udp(), whole));
+  ASSERT_FALSE(wire::Header::peek(whole)->tc);
+
+  // The client's payload is exactly the whole answer's size: it fits as it is...
+  o.edns = edns(static_cast<std::uint16_t>(whole.size()));
+  const Bytes exact = make_query("big.example.", RRType::TXT, o);
+  Bytes out;
+  ASSERT_TRUE(large.respond(exact, udp(), out));
+  EXPECT_FALSE(wire::Header::peek(out)->tc);
+  EXPECT_EQ(out.size(), whole.size());
+
+  // ...but not with 90 bytes of TSIG to come: TC, and room left for the TSIG.
+  QueryContext ctx = udp();
+  ctx.trailer_reserve = 90;
+  ASSERT_TRUE(large.respond(exact, ctx, out));
+  const auto m = wire::Message::parse(out);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->header.tc);
+  EXPECT_TRUE(m->answers.empty());
+  EXPECT_TRUE(m->edns.has_value());
+  EXPECT_LE(out.size() + 90, whole.size());
+}
+
 TEST_F(ResponderTest, LargeAnswerIsWholeOverTcp) {
   const auto m = ask("big.example.", RRType::TXT, {}, tcp());
   EXPECT_FALSE(m.header.tc);

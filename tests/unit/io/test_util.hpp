@@ -86,8 +86,10 @@ inline Fd connect_tcp(std::uint16_t port) {
 }
 
 inline Bytes frame(const Bytes& m) {
-  Bytes f{static_cast<std::uint8_t>(m.size() >> 8), static_cast<std::uint8_t>(m.size())};
-  f.insert(f.end(), m.begin(), m.end());
+  Bytes f(2 + m.size());
+  f[0] = static_cast<std::uint8_t>(m.size() >> 8);
+  f[1] = static_cast<std::uint8_t>(m.size());
+  std::copy(m.begin(), m.end(), f.begin() + 2);
   return f;
 }
 

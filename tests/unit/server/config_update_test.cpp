@@ -155,6 +155,34 @@ TEST(ConfigUpdate, RuleErrors) {
             "dnspushd.toml: zone[0].write-back-interval-s: -1 is out of range [0, 31536000]");
 }
 
+TEST(ConfigUpdate, NotifyKeyNamesAConfiguredKey) {
+  auto c = parse(std::string(kKeys) +
+                 "[[zone]]\norigin = \"a.test\"\nfile = \"a.zone\"\n"
+                 "notify = [\"127.0.0.1:5301\"]\nnotify-key = \"XFR-key.\"\n"
+                 "[[zone]]\norigin = \"b.test\"\nfile = \"b.zone\"\n"
+                 "notify = [\"127.0.0.1:5301\"]\n");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->zones.size(), 2u);
+  // Key names are domain names: matched case-insensitively, final dot optional.
+  ASSERT_TRUE(c->zones[0].notify_key.has_value());
+  EXPECT_EQ(c->zones[0].notify_key->name, *wire::Name::from_text("xfr-key"));
+  EXPECT_EQ(c->zones[0].notify_key->alg, wire::TsigAlgorithm::kHmacSha512);
+  EXPECT_EQ(c->zones[0].notify_key->secret, c->keys[1].secret);
+  EXPECT_FALSE(c->zones[1].notify_key.has_value());  // unsigned unless asked
+}
+
+TEST(ConfigUpdate, NotifyKeyErrors) {
+  const std::string zone = "[[zone]]\norigin = \"a.test\"\nfile = \"a.zone\"\n";
+  EXPECT_EQ(error_of(std::string(kKeys) + zone + "notify-key = \"nope\"\n"),
+            "dnspushd.toml: zone[0].notify-key: \"nope\" is not a configured [[key]]");
+  EXPECT_EQ(error_of(zone + "notify-key = \"example-key\"\n"),
+            "dnspushd.toml: zone[0].notify-key: \"example-key\" is not a configured [[key]]");
+  EXPECT_EQ(error_of(std::string(kKeys) + zone + "notify-key = \"a..b\"\n"),
+            "dnspushd.toml: zone[0].notify-key: \"a..b\" is not a configured [[key]]");
+  EXPECT_EQ(error_of(std::string(kKeys) + zone + "notify-key = 3\n"),
+            "dnspushd.toml: zone[0].notify-key: expected a string");
+}
+
 TEST(ConfigUpdate, JournalErrors) {
   EXPECT_EQ(error_of("[journal]\nsync = \"sometimes\"\n"),
             "dnspushd.toml: journal.sync: \"sometimes\" is not one of full, nometasync");

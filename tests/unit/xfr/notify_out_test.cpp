@@ -338,5 +338,67 @@ TEST(NotifyOut, SignerFailureIsReported) {
   EXPECT_TRUE(n.idle());
 }
 
+TEST(NotifyOut, TsigNotifySignerSignsAsARequestAtTheClocksTime) {
+  Ids ids;
+  auto key = wire::TsigKey::from_string("hmac-sha256:notify-key:c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+  ASSERT_TRUE(key.has_value());
+  std::uint64_t clock = 1700000000;
+  NotifyOut n(name(kZone), 1, ids.fn(), {}, tsig_notify_signer(*key, [&] { return clock; }));
+  n.notify(soa(5), t0);
+  const auto first = drain(n);
+  ASSERT_EQ(first.size(), 1u);
+  clock += 7;  // the retransmission is signed afresh, at its own time
+  n.on_timeout(t0 + 2s);
+  const auto second = drain(n);
+  ASSERT_EQ(second.size(), 1u);
+  wire::TsigKeyring ring;
+  ASSERT_TRUE(ring.add(*key).has_value());
+  const std::uint64_t times[] = {1700000000, 1700000007};
+  for (int i = 0; i < 2; ++i) {
+    const Bytes& b = (i == 0 ? first : second)[0].bytes;
+    const auto m = parse(b);
+    EXPECT_EQ(m.header.opcode, wire::Opcode::NOTIFY);
+    ASSERT_TRUE(m.tsig_offset.has_value());
+    const auto v = wire::tsig_verify_request(b, m, ring, times[i]);
+    EXPECT_TRUE(v.ok()) << static_cast<int>(v.error);
+    EXPECT_EQ(v.time_signed, times[i]);
+  }
+}
+
+// With room kept for the TSIG, a NOTIFY whose SOA hint would push the signed message
+// past 512 bytes goes without the hint (RFC 1996 §3.7: the hint is optional).
+TEST(NotifyOut, SignerReserveKeepsTheSignedNotifyWithin512Bytes) {
+  auto key = wire::TsigKey::from_string("hmac-sha256:notify-key:c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+  ASSERT_TRUE(key.has_value());
+  const std::string l63(63, 'a');
+  const std::string big = l63 + "." + l63 + "." + l63;  // ~190 bytes a name, uncompressible
+  const auto long_soa =
+      test::rr("@ 300 SOA " + big + ".n " + big + ".h 5 7200 3600 1209600 60", kZone);
+  const auto run = [&](std::size_t reserve) {
+    Ids ids;
+    NotifyConfig cfg;
+    cfg.signer_reserve = reserve;
+    NotifyOut n(name(kZone), 1, ids.fn(), cfg,
+                tsig_notify_signer(*key, [] { return std::uint64_t{1700000000}; }));
+    n.notify(long_soa, t0);
+    auto tx = drain(n);
+    EXPECT_EQ(tx.size(), 1u);
+    return tx.empty() ? Bytes{} : tx[0].bytes;
+  };
+  const Bytes unreserved = run(0);
+  ASSERT_GT(unreserved.size(), 512u);  // the premise: hint + TSIG overflow 512
+  EXPECT_EQ(parse(unreserved).answers.size(), 1u);
+
+  const Bytes reserved = run(wire::tsig_wire_size(*key));
+  EXPECT_LE(reserved.size(), 512u);
+  const auto m = parse(reserved);
+  EXPECT_TRUE(m.answers.empty());
+  ASSERT_EQ(m.questions.size(), 1u);
+  ASSERT_TRUE(m.tsig_offset.has_value());
+  wire::TsigKeyring ring;
+  ASSERT_TRUE(ring.add(*key).has_value());
+  EXPECT_TRUE(wire::tsig_verify_request(reserved, m, ring, 1700000000).ok());
+}
+
 }  // namespace
 }  // namespace dnspush::xfr

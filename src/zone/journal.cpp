@@ -538,6 +538,80 @@ Result<void> Journal::compact(const wire::Name& origin, const Zone& current,
   return txn->commit(env_->map_size);
 }
 
+Journal::EncodedSnapshot Journal::encode_snapshot(const Zone& z) {
+  // Loading rebuilds the zone with a ZoneBuilder, which takes records in any order.
+  const auto records = z.records_unordered();
+  return EncodedSnapshot{z.origin(), z.serial(), codec::encode_snapshot(records)};
+}
+
+Result<void> Journal::install_snapshot(const EncodedSnapshot& s,
+                                       const std::optional<JournalLimits>& limits) {
+  const std::string zone_name = "zone " + s.origin.to_text();
+  const auto refuse = [&](const std::string& why) {
+    return fail(Errc::kRefused, zone_name + " journal snapshot at serial " +
+                                    std::to_string(s.serial.value()) + ": " + why);
+  };
+  auto txn = Txn::begin(env_->env, true);
+  if (!txn) return tl::unexpected(txn.error());
+  const std::string zkey = zone_key(s.origin);
+  auto meta = read_meta(txn->get(), env_->meta, zkey, s.origin);
+  if (!meta) return tl::unexpected(meta.error());
+  auto all = list_changesets(txn->get(), env_->changesets, zkey);
+  if (!all) return tl::unexpected(all.error());
+
+  // How many of the newest changesets come after the snapshot; they must all stay.
+  std::size_t after = 0;
+  if (meta->has_last && meta->last_serial != s.serial) {
+    std::optional<std::size_t> at;  // the newest changeset ending at the snapshot's serial
+    for (std::size_t i = all->size(); i-- > 0;) {
+      auto h = codec::peek_changeset((*all)[i].value);
+      if (!h)
+        return fail(h.error().code, describe(s.origin, (*all)[i].seq) + ": " + h.error().message);
+      if (h->serial_to == s.serial) {
+        at = i;
+        break;
+      }
+    }
+    if (!at) return refuse("the journal's chain does not reach it");
+    after = all->size() - 1 - *at;
+  }
+  auto old = get(txn->get(), env_->snapshots, zkey);
+  if (!old) return tl::unexpected(old.error());
+  if (*old) {
+    auto serial = codec::peek_snapshot_serial(**old);
+    if (serial && serial->follows(s.serial)) return refuse("the stored snapshot is newer");
+  }
+  if (auto ok = put(txn->get(), env_->snapshots, zkey, s.bytes, 0, env_->map_size); !ok) return ok;
+
+  // As compact(): the newest half of each bound, but never fewer than `after`.
+  const JournalLimits l = limits.value_or(options_.limits);
+  const std::size_t keep_count = l.max_changesets == 0 ? SIZE_MAX : l.max_changesets / 2;
+  const std::size_t keep_bytes = l.max_bytes == 0 ? SIZE_MAX : l.max_bytes / 2;
+  std::size_t kept = 0, kept_bytes = 0;
+  while (kept < all->size()) {
+    const std::size_t sz = (*all)[all->size() - 1 - kept].value.size();
+    if (kept >= after && (kept >= keep_count || kept_bytes + sz > keep_bytes)) break;
+    kept_bytes += sz;
+    ++kept;
+  }
+  std::vector<std::uint64_t> doomed;  // copied first: deleting invalidates the spans
+  for (std::size_t i = 0; i + kept < all->size(); ++i) doomed.push_back((*all)[i].seq);
+  for (std::uint64_t seq : doomed) {
+    if (auto ok = del(txn->get(), env_->changesets, changeset_key(zkey, seq)); !ok) return ok;
+  }
+  meta->count = kept;
+  meta->bytes = kept_bytes;
+  if (!meta->has_last) {
+    meta->has_last = true;
+    meta->last_serial = s.serial;
+  }
+  if (auto ok = put(txn->get(), env_->meta, zkey, codec::encode_meta(*meta), 0, env_->map_size);
+      !ok) {
+    return ok;
+  }
+  return txn->commit(env_->map_size);
+}
+
 Result<void> Journal::drop(const wire::Name& origin) {
   auto txn = Txn::begin(env_->env, true);
   if (!txn) return tl::unexpected(txn.error());

@@ -139,6 +139,24 @@ class Journal {
   Result<void> compact(const wire::Name& origin, const Zone& current,
                        const std::optional<JournalLimits>& limits = std::nullopt);
 
+  // Compaction in two halves, so that its O(zone) part need not stall the writer of the
+  // zone (the server's UPDATE rate would otherwise fall as the zone grows):
+  // encode_snapshot() serialises one zone version without any transaction or lock (any
+  // thread); install_snapshot() then writes it and drops old changesets in one short
+  // transaction. The journal may have gone on past the snapshot's serial in between:
+  // every changeset after the snapshot is kept (load() replays them from it), and of the
+  // changesets up to it the newest are kept as compact() keeps them, so the chain stays
+  // complete and IXFR still reaches recent serials. Refused (kRefused, nothing changed)
+  // when the chain no longer holds the snapshot's serial, or the stored snapshot is newer.
+  struct EncodedSnapshot {
+    wire::Name origin;
+    Serial serial;
+    std::vector<std::uint8_t> bytes;
+  };
+  static EncodedSnapshot encode_snapshot(const Zone& z);
+  Result<void> install_snapshot(const EncodedSnapshot& s,
+                                const std::optional<JournalLimits>& limits = std::nullopt);
+
   // Removes everything the journal holds for the zone.
   Result<void> drop(const wire::Name& origin);
 

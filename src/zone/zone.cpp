@@ -153,14 +153,28 @@ std::size_t Zone::shard_of(const Name& n, std::size_t shard_count) {
   return static_cast<std::size_t>(static_cast<std::uint64_t>(n.hash()) >> 40) & (shard_count - 1);
 }
 
+std::vector<std::shared_ptr<const Zone::ShardPage>> Zone::paginate(
+    std::vector<std::shared_ptr<Shard>> shards) {
+  std::vector<std::shared_ptr<const ShardPage>> pages;
+  pages.reserve((shards.size() + kShardsPerPage - 1) / kShardsPerPage);
+  for (std::size_t i = 0; i < shards.size(); i += kShardsPerPage) {
+    auto page = std::make_shared<ShardPage>();
+    const std::size_t end = std::min(shards.size(), i + kShardsPerPage);
+    page->reserve(end - i);
+    for (std::size_t k = i; k < end; ++k) page->push_back(std::move(shards[k]));
+    pages.push_back(std::move(page));
+  }
+  return pages;
+}
+
 const Node* Zone::find(const Name& owner) const {
-  const Shard& shard = *shards_[shard_of(owner, shards_.size())];
-  const auto it = shard.find(owner);
-  return it == shard.end() ? nullptr : it->second.get();
+  const Shard& s = shard(shard_of(owner, shard_count_));
+  const auto it = s.find(owner);
+  return it == s.end() ? nullptr : it->second.get();
 }
 
 void Zone::index_apex() {
-  apex_ = shards_[shard_of(origin_, shards_.size())]->at(origin_);
+  apex_ = shard(shard_of(origin_, shard_count_)).at(origin_);
   soa_ = apex_->find(RRType::SOA);
 }
 
@@ -228,8 +242,8 @@ std::vector<Record> Zone::records() const {
   };
   std::vector<Entry> order;
   order.reserve(node_count_);
-  for (const auto& shard : shards_) {
-    for (const auto& [name, node] : *shard) {
+  for (std::size_t i = 0; i < shard_count_; ++i) {
+    for (const auto& [name, node] : shard(i)) {
       if (!node->empty()) order.push_back({canonical_key(name), &name, node.get()});
     }
   }
@@ -244,8 +258,11 @@ std::vector<Record> Zone::records() const {
       for (const auto& rd : set.rdatas)
         sorted.emplace_back(wire::canonical_rdata(set.type, rd), &rd);
       if (sorted.size() > 1) {
-        std::sort(sorted.begin(), sorted.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        // ranges:: rather than vector's operator<, which g++ 12 -O3 falsely flags
+        // (-Wstringop-overread on the memcmp it inlines); same byte order.
+        std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+          return std::ranges::lexicographical_compare(a.first, b.first);
+        });
       }
       for (const auto& [canon, rd] : sorted) {
         Record r;
@@ -261,25 +278,48 @@ std::vector<Record> Zone::records() const {
   return out;
 }
 
+std::vector<Record> Zone::records_unordered() const {
+  std::vector<Record> out;
+  out.reserve(records_);
+  out.push_back(soa_record());
+  for (std::size_t i = 0; i < shard_count_; ++i) {
+    for (const auto& [name, node] : shard(i)) {
+      for (const auto& set : node->rrsets()) {
+        if (set.type == RRType::SOA) continue;  // already first
+        for (const auto& rd : set.rdatas) {
+          Record r;
+          r.owner = name;
+          r.type = set.type;
+          r.cls = RRClass::IN;
+          r.ttl = set.ttl;
+          r.rdata = rd;
+          out.push_back(std::move(r));
+        }
+      }
+    }
+  }
+  return out;
+}
+
 // ---- Zone::apply (copy-on-write) ----
 
-// Edits a new version of a zone: shards are copied the first time they are written and
-// nodes the first time they are touched; everything else stays shared with the old
-// version, which no one can observe changing.
+// Edits a new version of a zone: pages and shards are copied the first time they are
+// written and nodes the first time they are touched; everything else stays shared with
+// the old version, which no one can observe changing.
 class ZoneEditor {
  public:
   explicit ZoneEditor(const Zone& z)
       : origin_(z.origin_),
-        shards_(z.shards_),
-        owned_shards_(z.shards_.size(), nullptr),
+        pages_(z.pages_),
+        shard_count_(z.shard_count_),
         node_count_(z.node_count_) {}
 
   // The node at `n` for writing, or nullptr when there is none.
   Node* touch(const Name& n) {
     if (auto it = owned_.find(n); it != owned_.end()) return it->second;
-    const std::size_t i = Zone::shard_of(n, shards_.size());
-    const auto found = shards_[i]->find(n);
-    if (found == shards_[i]->end()) return nullptr;
+    const std::size_t i = Zone::shard_of(n, shard_count_);
+    const auto found = shard(i).find(n);
+    if (found == shard(i).end()) return nullptr;
     auto copy = std::make_shared<Node>(*found->second);
     Node* p = copy.get();
     writable(i).find(n)->second = std::move(copy);
@@ -311,9 +351,9 @@ class ZoneEditor {
   // Removes `n` and then each ancestor that is left an empty non-terminal without children.
   void prune(Name n) {
     while (!(n == origin_)) {
-      const std::size_t i = Zone::shard_of(n, shards_.size());
-      const auto it = shards_[i]->find(n);
-      if (it == shards_[i]->end() || !it->second->empty() || it->second->children() != 0) return;
+      const std::size_t i = Zone::shard_of(n, shard_count_);
+      const auto it = shard(i).find(n);
+      if (it == shard(i).end() || !it->second->empty() || it->second->children() != 0) return;
       writable(i).erase(n);
       owned_.erase(n);
       --node_count_;
@@ -329,34 +369,48 @@ class ZoneEditor {
   void finish_into(Zone& z) && {
     z.origin_ = origin_;
     z.node_count_ = node_count_;
-    if (node_count_ > shards_.size() * Zone::kNodesPerShard * 4) {
+    if (node_count_ > shard_count_ * Zone::kNodesPerShard * 4) {
       const std::size_t count = Zone::shard_count_for(node_count_);
       std::vector<std::shared_ptr<Zone::Shard>> fresh(count);
       for (auto& s : fresh) s = std::make_shared<Zone::Shard>();
-      for (const auto& shard : shards_) {
-        for (const auto& [name, node] : *shard)
+      for (std::size_t i = 0; i < shard_count_; ++i) {
+        for (const auto& [name, node] : shard(i))
           fresh[Zone::shard_of(name, count)]->emplace(name, node);
       }
-      z.shards_.assign(fresh.begin(), fresh.end());
+      z.pages_ = Zone::paginate(std::move(fresh));
+      z.shard_count_ = count;
     } else {
-      z.shards_ = std::move(shards_);
+      z.pages_ = std::move(pages_);
+      z.shard_count_ = shard_count_;
     }
     z.index_apex();
   }
 
  private:
+  const Zone::Shard& shard(std::size_t i) const {
+    return *(*pages_[i / Zone::kShardsPerPage])[i % Zone::kShardsPerPage];
+  }
+
   Zone::Shard& writable(std::size_t i) {
-    if (owned_shards_[i] == nullptr) {
-      auto copy = std::make_shared<Zone::Shard>(*shards_[i]);
-      owned_shards_[i] = copy.get();
-      shards_[i] = std::move(copy);
+    if (auto it = owned_shards_.find(i); it != owned_shards_.end()) return *it->second;
+    const std::size_t p = i / Zone::kShardsPerPage;
+    auto page = owned_pages_.find(p);
+    if (page == owned_pages_.end()) {
+      auto copy = std::make_shared<Zone::ShardPage>(*pages_[p]);
+      page = owned_pages_.emplace(p, copy.get()).first;
+      pages_[p] = std::move(copy);
     }
-    return *owned_shards_[i];
+    auto& slot = (*page->second)[i % Zone::kShardsPerPage];
+    auto copy = std::make_shared<Zone::Shard>(*slot);
+    Zone::Shard* raw = copy.get();
+    slot = std::move(copy);
+    owned_shards_.emplace(i, raw);
+    return *raw;
   }
 
   // An empty non-terminal takes the spelling of the first record added at it.
   void respell(const Name& n) {
-    Zone::Shard& shard = writable(Zone::shard_of(n, shards_.size()));
+    Zone::Shard& shard = writable(Zone::shard_of(n, shard_count_));
     auto it = shard.find(n);
     if (same_spelling(it->first, n)) return;
     auto handle = shard.extract(it);
@@ -367,15 +421,18 @@ class ZoneEditor {
   Node* insert(const Name& n) {
     auto node = std::make_shared<Node>();
     Node* p = node.get();
-    writable(Zone::shard_of(n, shards_.size())).emplace(n, std::move(node));
+    writable(Zone::shard_of(n, shard_count_)).emplace(n, std::move(node));
     owned_.emplace(n, p);
     ++node_count_;
     return p;
   }
 
   const Name& origin_;
-  std::vector<std::shared_ptr<const Zone::Shard>> shards_;
-  std::vector<Zone::Shard*> owned_shards_;
+  std::vector<std::shared_ptr<const Zone::ShardPage>> pages_;
+  std::size_t shard_count_;
+  // The pages and shards this version owns (copied on first write): a handful.
+  std::unordered_map<std::size_t, Zone::ShardPage*> owned_pages_;
+  std::unordered_map<std::size_t, Zone::Shard*> owned_shards_;
   std::unordered_map<Name, Node*, wire::NameHash> owned_;
   std::size_t node_count_;
 };
@@ -517,7 +574,8 @@ Result<std::shared_ptr<const Zone>> ZoneBuilder::finish() && {
     shards[Zone::shard_of(handle.key(), count)]->emplace(
         std::move(handle.key()), std::make_shared<const Node>(std::move(handle.mapped())));
   }
-  z->shards_.assign(shards.begin(), shards.end());
+  z->pages_ = Zone::paginate(std::move(shards));
+  z->shard_count_ = count;
   z->index_apex();
   return std::shared_ptr<const Zone>(std::move(z));
 }

@@ -360,6 +360,38 @@ TEST_F(DaemonTest, TsigSignedQueryGetsASignedAnswer) {
   EXPECT_TRUE(wire::tsig_verify_response(*r, m, key_, req.mac, test::now()).ok());
 }
 
+// RFC 8945 §5.3: the TSIG counts against the 512 bytes of a UDP answer without EDNS, so
+// an answer that fits only unsigned comes back truncated, and still signed.
+TEST_F(DaemonTest, TsigSignedAnswerOverUdpLeavesRoomForItsTsig) {
+  std::vector<wire::Record> adds;
+  for (int i = 0; i < 27; ++i) {
+    adds.push_back(test::a_record("big.example.test", "192.0.2." + std::to_string(i + 1)));
+  }
+  auto up = sign(test::make_update(40, "example.test", adds), key_);
+  auto ur = test::exchange(d_->port, up.bytes);
+  ASSERT_TRUE(ur);
+  expect_signed_noerror(up, *ur, key_);
+
+  auto plain = test::exchange(d_->port, test::make_query(41, "big.example.test", RRType::A));
+  ASSERT_TRUE(plain);
+  const auto pm = parse(*plain);
+  ASSERT_FALSE(pm.header.tc);
+  ASSERT_EQ(pm.answers.size(), 27u);
+  // The premise: unsigned it fits; with the TSIG it would not.
+  ASSERT_LE(plain->size(), 512u);
+  ASSERT_GT(plain->size() + wire::tsig_wire_size(key_), 512u);
+
+  auto req = sign(test::make_query(42, "big.example.test", RRType::A), key_);
+  auto r = test::exchange(d_->port, req.bytes);
+  ASSERT_TRUE(r);
+  EXPECT_LE(r->size(), 512u);
+  auto m = parse(*r);
+  EXPECT_TRUE(m.header.tc);
+  EXPECT_TRUE(m.answers.empty());
+  ASSERT_TRUE(m.tsig_offset.has_value());
+  EXPECT_TRUE(wire::tsig_verify_response(*r, m, key_, req.mac, test::now()).ok());
+}
+
 TEST_F(DaemonTest, NotifyInIsNotImplemented) {
   wire::Message m;
   m.header.id = 31;
@@ -492,6 +524,49 @@ TEST(DaemonNotify, SecondaryIsNotifiedAfterACommit) {
   p.revents = 0;
   EXPECT_EQ(::poll(&p, 1, 2500), 0);
   ::close(fd);
+}
+
+// notify-key: the NOTIFY carries a TSIG made with that key (RFC 8945 §4.3.1).
+TEST(DaemonNotify, NotifyIsSignedWithTheZonesNotifyKey) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  test::TempDir dir;
+  auto d = Daemon::start(dir.path(), std::string(kZones) + "notify = [\"127.0.0.1:" +
+                                         std::to_string(port) + "\"]\nnotify-key = \"xfr-key\"\n");
+  ASSERT_NE(d, nullptr);
+  const auto k = test::key("example-key", test::kExampleSecret);
+  auto u =
+      sign(test::make_update(62, "other.test", {test::a_record("s.other.test", "192.0.2.62")}), k);
+  auto r = test::exchange(d->port, u.bytes);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(parse(*r).rcode(), Rcode::NOERROR);
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  std::uint8_t buf[4096];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  const std::span<const std::uint8_t> bytes(buf, static_cast<std::size_t>(n));
+  auto m = wire::Message::parse(bytes);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->header.opcode, wire::Opcode::NOTIFY);
+  ASSERT_TRUE(m->tsig_offset.has_value());
+  wire::TsigKeyring ring;
+  ASSERT_TRUE(ring.add(test::key("xfr-key", test::kXfrSecret)).has_value());
+  const auto v = wire::tsig_verify_request(bytes, *m, ring, test::now());
+  EXPECT_TRUE(v.ok()) << tsig_error_text(v.error);
+  ASSERT_TRUE(v.key.has_value());
+  EXPECT_EQ(v.key->name, *wire::Name::from_text("xfr-key"));
 }
 
 TEST(DaemonWriteBack, ZoneIsWrittenToTheStateDirectory) {

@@ -545,6 +545,76 @@ TEST(Journal, CompactionKeepsTheNewestHalfAndRefusesAStaleZone) {
   EXPECT_TRUE(*j.needs_compaction(origin(), tiny));
 }
 
+// The server encodes a snapshot off its writer thread while UPDATEs go on: the journal
+// is then ahead of the snapshot when it is installed.
+TEST(Journal, InstalledSnapshotBehindTheNewestKeepsEveryChangesetAfterIt) {
+  TempDir dir;
+  auto j = open_journal(dir);
+  auto base = test::zone_from(test::kBaseZone);
+  auto ch = make_chain(base, 30);
+  ASSERT_TRUE(j.append_batch(origin(), ch.changesets).has_value());
+  const JournalLimits l{10, 0};  // compact() would keep the newest 5
+
+  const auto snap = Journal::encode_snapshot(*ch.versions[20]);
+  EXPECT_EQ(snap.serial, ch.versions[20]->serial());
+  ASSERT_TRUE(j.install_snapshot(snap, l).has_value());
+  auto u = j.usage(origin());
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->snapshot_serial, ch.versions[20]->serial());
+  EXPECT_EQ(u->changesets, 10u);  // 20 -> 30, all of them
+  EXPECT_EQ(u->first_serial, ch.versions[20]->serial());
+  EXPECT_EQ(u->last_serial, ch.versions.back()->serial());
+
+  // Loading starts at the snapshot and replays the ten changesets after it.
+  JournalLoadInfo info;
+  auto z = j.load(origin(), base, &info);
+  ASSERT_TRUE(z.has_value()) << z.error().message;
+  EXPECT_TRUE(info.from_snapshot);
+  EXPECT_EQ(info.replayed, 10u);
+  EXPECT_EQ(record_lines(**z), record_lines(*ch.versions.back()));
+  auto z2 = j.load(origin(), nullptr);
+  ASSERT_TRUE(z2.has_value()) << z2.error().message;
+  EXPECT_EQ(record_lines(**z2), record_lines(*ch.versions.back()));
+
+  // Only two changesets after the snapshot: the newest half of the bound stays for IXFR.
+  ASSERT_TRUE(j.install_snapshot(Journal::encode_snapshot(*ch.versions[28]), l).has_value());
+  EXPECT_EQ(j.usage(origin())->changesets, 5u);
+  EXPECT_EQ(j.usage(origin())->snapshot_serial, ch.versions[28]->serial());
+  auto recent = j.changesets_since(origin(), ch.versions[25]->serial());
+  ASSERT_TRUE(recent && recent->has_value());
+  EXPECT_EQ((*recent)->size(), 5u);
+  auto z3 = j.load(origin(), base, &info);
+  ASSERT_TRUE(z3.has_value()) << z3.error().message;
+  EXPECT_EQ(info.replayed, 2u);
+  EXPECT_EQ(record_lines(**z3), record_lines(*ch.versions.back()));
+}
+
+TEST(Journal, InstallSnapshotRefusesWhatTheChainNoLongerHoldsOrAnOlderOne) {
+  TempDir dir;
+  auto j = open_journal(dir);
+  auto base = test::zone_from(test::kBaseZone);
+  auto ch = make_chain(base, 30);
+  ASSERT_TRUE(j.append_batch(origin(), ch.changesets).has_value());
+  const JournalLimits l{10, 0};
+  ASSERT_TRUE(j.install_snapshot(Journal::encode_snapshot(*ch.versions[28]), l).has_value());
+  ASSERT_EQ(j.usage(origin())->changesets, 5u);  // serials 26 -> 31 (versions 25 -> 30)
+
+  // Version 5 was compacted away: the chain no longer reaches it.
+  auto gone = j.install_snapshot(Journal::encode_snapshot(*ch.versions[5]), l);
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, Errc::kRefused);
+  // Version 26 is in the chain but older than the stored snapshot.
+  auto older = j.install_snapshot(Journal::encode_snapshot(*ch.versions[26]), l);
+  ASSERT_FALSE(older.has_value());
+  EXPECT_EQ(older.error().code, Errc::kRefused);
+  // Nothing changed.
+  EXPECT_EQ(j.usage(origin())->changesets, 5u);
+  EXPECT_EQ(j.usage(origin())->snapshot_serial, ch.versions[28]->serial());
+  auto z = j.load(origin(), base);
+  ASSERT_TRUE(z.has_value()) << z.error().message;
+  EXPECT_EQ(record_lines(**z), record_lines(*ch.versions.back()));
+}
+
 TEST(Journal, SerialWraparound) {
   TempDir dir;
   auto j = open_journal(dir);

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/wire_bytes.hpp"
 #include "auth/responder.hpp"
 #include "wire/message.hpp"
 #include "zone/catalogue.hpp"
@@ -21,28 +22,12 @@
 
 namespace dnspush::auth::test {
 
+using dnspush::test::Bytes;
+using dnspush::test::N;
+using dnspush::test::put16;
+using dnspush::test::put32;
+using dnspush::test::put_name;
 using wire::RRType;
-using Bytes = std::vector<std::uint8_t>;
-
-inline wire::Name N(std::string_view text) {
-  auto n = wire::Name::from_text(text);
-  EXPECT_TRUE(n.has_value()) << text;
-  return n ? *n : wire::Name();
-}
-
-inline void put16(Bytes& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-inline void put32(Bytes& b, std::uint32_t v) {
-  put16(b, static_cast<std::uint16_t>(v >> 16));
-  put16(b, static_cast<std::uint16_t>(v));
-}
-inline void put_name(Bytes& b, std::string_view text) {
-  const wire::Name n = N(text);  // keep it alive: wire() is a view
-  const auto w = n.wire();
-  b.insert(b.end(), w.begin(), w.end());
-}
 
 inline Bytes rd_name(std::string_view text) {
   Bytes b;

@@ -14,32 +14,21 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/wire_bytes.hpp"
 #include "update/update.hpp"
 #include "wire/message.hpp"
 #include "zone/zone.hpp"
 
 namespace dnspush::update::test {
 
+using dnspush::test::Bytes;
+using dnspush::test::N;
+using dnspush::test::put16;
+using dnspush::test::put32;
 using wire::Rcode;
 using wire::Record;
 using wire::RRClass;
 using wire::RRType;
-using Bytes = std::vector<std::uint8_t>;
-
-inline wire::Name N(std::string_view text) {
-  auto n = wire::Name::from_text(text);
-  EXPECT_TRUE(n.has_value()) << text;
-  return n ? *n : wire::Name();
-}
-
-inline void put16(Bytes& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-inline void put32(Bytes& b, std::uint32_t v) {
-  put16(b, static_cast<std::uint16_t>(v >> 16));
-  put16(b, static_cast<std::uint16_t>(v));
-}
 inline Bytes rd_name(std::string_view text) {
   const wire::Name n = N(text);
   return Bytes(n.wire().begin(), n.wire().end());

@@ -139,7 +139,46 @@ def fqdn(name):
     return name if name.endswith(".") else name + "."
 
 
-class Server:
+class Process:
+    """A child process the tests own: stopped by its PID, its log kept in `log_path`.
+
+    Subclasses set `proc` (Popen), `_log` (the open log file), `log_path` and `dir`.
+    """
+
+    proc = None
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+        return self.proc.returncode
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return "(no log)"
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Server(Process):
     """One dnspushd with its own config, zone copy, state dir and ports."""
 
     def __init__(self, zone_text=None, zone_file=EXAMPLE_ZONE, tls=True, workers=2,
@@ -212,36 +251,6 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("dnspushd did not answer within %.0f s:\n%s"
                            % (READY_TIMEOUT, self.log()))
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT; returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except ProcessLookupError:
-                pass
-        self._log.close()
-        return self.proc.returncode
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return "(no log)"
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     # Queries ----------------------------------------------------------------------------
 

@@ -169,7 +169,7 @@ def wait_for(pred, timeout, interval=0.2):
     return v
 
 
-class Named:
+class Named(harness.Process):
     """BIND 9 `named -g` on 127.0.0.1:port in a temp dir, as a secondary of a primary at
     127.0.0.1:primary_port, or (primary_port None) as a primary of a copy of zone_file that
     accepts UPDATEs signed with the example key. Logs go to named's stderr, kept in a file."""
@@ -269,32 +269,6 @@ class Named:
 
     def dig(self, name, rtype="A", *opts):
         return dig(self.port, name, rtype, *opts)
-
-    def stop(self):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=harness.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=harness.STOP_TIMEOUT)
-            except ProcessLookupError:
-                pass
-        self._log.close()
-        return self.proc.returncode
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return "(no log)"
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def cleanup_all():

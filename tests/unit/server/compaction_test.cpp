@@ -36,27 +36,12 @@ Rcode update_rcode(std::uint16_t port, std::uint16_t id, const std::string& owne
   return p ? p->rcode() : Rcode::FORMERR;
 }
 
-std::size_t a_count(std::uint16_t port, const std::string& name) {
-  auto r = test::exchange(port, test::make_query(78, name, RRType::A));
-  if (!r) return 0;
-  auto m = wire::Message::parse(*r);
-  return m ? m->answers.size() : 0;
-}
-
-std::uint32_t serial_of(std::uint16_t port) {
-  auto r = test::exchange(port, test::make_query(77, "example.test", RRType::SOA));
-  if (!r) return 0;
-  auto m = wire::Message::parse(*r);
-  if (!m || m->answers.empty()) return 0;
-  return zone::soa_serial(m->answers[0].rdata).value();
-}
-
 TEST(DaemonCompaction, RunsBesideUpdatesAndTheJournalStillRebuildsTheZone) {
   test::TempDir dir;
   const auto key = test::key("example-key", test::kExampleSecret);
   auto d = test::Daemon::start(dir.path(), kSmallJournal);
   ASSERT_NE(d, nullptr);
-  const std::uint32_t first = serial_of(d->port);
+  const std::uint32_t first = test::serial_of(d->port);
   ASSERT_NE(first, 0u);
 
   // Four clients, 15 UPDATEs each: compactions (every few commits with a bound of 8)
@@ -76,7 +61,7 @@ TEST(DaemonCompaction, RunsBesideUpdatesAndTheJournalStillRebuildsTheZone) {
   }
   for (auto& t : threads) t.join();
   ASSERT_EQ(ok.load(), kClients * kEach);
-  EXPECT_EQ(serial_of(d->port), first + kClients * kEach);
+  EXPECT_EQ(test::serial_of(d->port), first + kClients * kEach);
 
   const auto origin = *wire::Name::from_text("example.test");
   // The last compaction may still be running: wait for its snapshot (bounded).
@@ -95,12 +80,13 @@ TEST(DaemonCompaction, RunsBesideUpdatesAndTheJournalStillRebuildsTheZone) {
   d.reset();
   d = test::Daemon::start(dir.path(), kSmallJournal);
   ASSERT_NE(d, nullptr);
-  EXPECT_EQ(serial_of(d->port), first + kClients * kEach);
+  EXPECT_EQ(test::serial_of(d->port), first + kClients * kEach);
   for (int c = 0; c < kClients; ++c) {
     for (int i = 0; i < kEach; ++i) {
-      EXPECT_EQ(
-          a_count(d->port, "k" + std::to_string(c) + "-" + std::to_string(i) + ".example.test"),
-          1u);
+      EXPECT_EQ(test::answer_count(
+                    d->port, "k" + std::to_string(c) + "-" + std::to_string(i) + ".example.test",
+                    RRType::A),
+                1u);
     }
   }
 }

@@ -19,6 +19,7 @@
 #include "server/zone_manager.hpp"
 #include "wire/message.hpp"
 #include "wire/tsig.hpp"
+#include "zone/changeset.hpp"
 
 namespace dnspush::server::test {
 
@@ -213,6 +214,23 @@ inline Result<Bytes> exchange(std::uint16_t port, const Bytes& q,
   }
   o.timeout = std::chrono::seconds(5);
   return io::send_query(o, q);
+}
+
+// The number of answer records for NAME/TYPE (0 when there is no answer).
+inline std::size_t answer_count(std::uint16_t port, const std::string& name, wire::RRType t) {
+  auto r = test::exchange(port, make_query(78, name, t));
+  if (!r) return 0;
+  auto m = wire::Message::parse(*r);
+  return m ? m->answers.size() : 0;
+}
+
+// The serial of example.test. as served (0 when there is no answer).
+inline std::uint32_t serial_of(std::uint16_t port) {
+  auto r = test::exchange(port, make_query(77, "example.test", wire::RRType::SOA));
+  if (!r) return 0;
+  auto m = wire::Message::parse(*r);
+  if (!m || m->answers.empty()) return 0;
+  return zone::soa_serial(m->answers[0].rdata).value();
 }
 
 }  // namespace dnspush::server::test

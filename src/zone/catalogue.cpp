@@ -5,11 +5,17 @@
 namespace dnspush::zone {
 
 std::shared_ptr<const Catalogue> Catalogue::with(std::shared_ptr<const Zone> z) const {
+  return with(std::move(z), version_);
+}
+
+std::shared_ptr<const Catalogue> Catalogue::with(std::shared_ptr<const Zone> z,
+                                                 std::uint64_t version) const {
   auto c = std::make_shared<Catalogue>(*this);
   if (z) {
     const wire::Name origin = z->origin();
     c->zones_.insert_or_assign(origin, std::move(z));
   }
+  c->version_ = version;
   return c;
 }
 

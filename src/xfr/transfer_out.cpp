@@ -19,13 +19,38 @@ struct TransferOut::Plan {
   TransferKind kind = TransferKind::kAxfr;
   Serial serial;
 
-  // Owned storage the sequence points into (both live on the heap, so moving the
-  // TransferOut never invalidates `seq`).
+  // AXFR(-style) reads the snapshot in place, never a copy of its records, so a queued
+  // or slow transfer costs a reference to the zone plus one message (the issue of
+  // pipelined AXFRs that each copied the zone). IXFR sends `seq`, pointers into `soa`
+  // and `chain` (all on the heap: moving the TransferOut never invalidates them).
   std::shared_ptr<const zone::Zone> zone;
-  Record soa;                          // our current SOA
-  std::vector<Record> zone_records;    // AXFR(-style): SOA first, then the rest
-  std::vector<zone::Changeset> chain;  // IXFR: oldest first
-  std::vector<const Record*> seq;      // every answer record, in sending order
+  std::optional<zone::Zone::Walk> walk;  // AXFR(-style): SOA, the rest, then SOA again
+  bool walk_closed = false;              // the closing SOA was sent
+  Record soa;                            // our current SOA
+  std::vector<zone::Changeset> chain;    // IXFR: oldest first
+  std::vector<const Record*> seq;        // IXFR: every answer record, in sending order
+  std::size_t total = 0;                 // answer records in the whole transfer
+
+  // The next answer record, or nullopt at the end.
+  std::optional<zone::Zone::RecordView> peek(std::size_t next) const {
+    if (walk) {
+      if (auto r = walk->current()) return r;
+      if (walk_closed) return std::nullopt;
+      const auto& s = zone->soa();  // RFC 5936 §2.2: the last message ends with the SOA
+      return zone::Zone::RecordView{&zone->origin(), RRType::SOA, s.ttl, s.rdatas.front()};
+    }
+    if (next >= seq.size()) return std::nullopt;
+    const Record& r = *seq[next];
+    return zone::Zone::RecordView{&r.owner, r.type, r.ttl, r.rdata};
+  }
+  void advance() {
+    if (!walk) return;
+    if (walk->current()) {
+      walk->next();
+    } else {
+      walk_closed = true;
+    }
+  }
 };
 
 namespace {
@@ -110,11 +135,8 @@ Result<TransferOut> TransferOut::start(const wire::Message& request,
 
   auto plan_axfr = [&](TransferKind kind) {
     plan->kind = kind;
-    plan->zone_records = z.records();
-    plan->seq.reserve(plan->zone_records.size() + 1);
-    for (const Record& r : plan->zone_records) plan->seq.push_back(&r);
-    // RFC 5936 §2.2: the last message concludes with the same SOA.
-    plan->seq.push_back(&plan->zone_records.front());
+    plan->walk.emplace(z);
+    plan->total = z.record_count() + 1;  // RFC 5936 §2.2: the SOA again at the end
   };
 
   if (!client) {
@@ -126,6 +148,7 @@ Result<TransferOut> TransferOut::start(const wire::Message& request,
   if (*client == plan->serial || client->follows(plan->serial)) {
     plan->kind = TransferKind::kIxfrUpToDate;
     plan->seq.push_back(&plan->soa);
+    plan->total = plan->seq.size();
     return TransferOut(std::move(plan));
   }
 
@@ -162,6 +185,7 @@ Result<TransferOut> TransferOut::start(const wire::Message& request,
     for (const Record& r : c.added) plan->seq.push_back(&r);
   }
   plan->seq.push_back(&plan->soa);
+  plan->total = plan->seq.size();
   return TransferOut(std::move(plan));
 }
 
@@ -180,7 +204,7 @@ Serial TransferOut::serial() const {
   return plan_->serial;
 }
 std::size_t TransferOut::records_total() const {
-  return plan_->seq.size();
+  return plan_->total;
 }
 
 std::optional<std::vector<std::uint8_t>> TransferOut::next_message() {
@@ -196,13 +220,16 @@ std::optional<std::vector<std::uint8_t>> TransferOut::next_message() {
   if (first || p.opts.question_in_every_message) ok = b.add_question(p.question);
   // RFC 5936 §2.2: as many records as fit, to amortize the per-message overhead.
   std::size_t added = 0;
-  while (ok && next_ < p.seq.size() &&
-         b.add_record(wire::Section::kAnswer, *p.seq[next_], wire::Compression::kUnicast)) {
+  std::optional<zone::Zone::RecordView> r;
+  while (ok && (r = p.peek(next_)) &&
+         b.add_record(wire::Section::kAnswer, *r->owner, r->type, wire::RRClass::IN, r->ttl,
+                      r->rdata, wire::Compression::kUnicast)) {
+    p.advance();
     ++next_;
     ++added;
   }
   std::vector<std::uint8_t> out;
-  if (added == 0 && next_ < p.seq.size()) {
+  if (added == 0 && r) {
     // A record that does not fit even an empty message: RFC 5936 §2.2 ends the transfer
     // with one error message carrying the question.
     error_ = Error{Errc::kOutOfRange, "record too large for a transfer message"};
@@ -214,7 +241,7 @@ std::optional<std::vector<std::uint8_t>> TransferOut::next_message() {
   } else {
     if (with_opt) b.add_edns(p.opts.edns);  // room was reserved
     out = b.finish();
-    if (next_ == p.seq.size()) finished_ = true;
+    if (!p.peek(next_)) finished_ = true;
   }
   if (p.signer) {
     if (auto r = p.signer(out); !r) {

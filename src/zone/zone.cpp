@@ -278,6 +278,55 @@ std::vector<Record> Zone::records() const {
   return out;
 }
 
+Zone::Walk::Walk(const Zone& z) : zone_(&z) {
+  if (zone_->shard_count_ > 0) node_ = zone_->shard(0).begin();
+}
+
+std::optional<Zone::RecordView> Zone::Walk::current() const {
+  if (!soa_done_) {
+    const RRset& soa = zone_->soa();
+    return RecordView{&zone_->origin_, RRType::SOA, soa.ttl, soa.rdatas.front()};
+  }
+  if (shard_ >= zone_->shard_count_) return std::nullopt;
+  const auto& [name, node] = *node_;
+  const RRset& set = node->rrsets()[rrset_];
+  return RecordView{&name, set.type, set.ttl, set.rdatas[rdata_]};
+}
+
+void Zone::Walk::next() {
+  if (!soa_done_) {
+    soa_done_ = true;
+    settle();
+    return;
+  }
+  if (shard_ >= zone_->shard_count_) return;
+  ++rdata_;
+  settle();
+}
+
+void Zone::Walk::settle() {
+  while (shard_ < zone_->shard_count_) {
+    if (node_ == zone_->shard(shard_).end()) {
+      if (++shard_ < zone_->shard_count_) node_ = zone_->shard(shard_).begin();
+      rrset_ = rdata_ = 0;
+      continue;
+    }
+    const auto sets = node_->second->rrsets();
+    if (rrset_ >= sets.size()) {
+      ++node_;
+      rrset_ = rdata_ = 0;
+      continue;
+    }
+    // The SOA went first and is not repeated here (RFC 5936 §2.2: only at both ends).
+    if (sets[rrset_].type == RRType::SOA || rdata_ >= sets[rrset_].rdatas.size()) {
+      ++rrset_;
+      rdata_ = 0;
+      continue;
+    }
+    return;
+  }
+}
+
 std::vector<Record> Zone::records_unordered() const {
   std::vector<Record> out;
   out.reserve(records_);

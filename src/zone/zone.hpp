@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -88,6 +89,34 @@ class Zone {
   static constexpr std::size_t kNodesPerShard = 64;
   static constexpr std::size_t kShardsPerPage = 64;
   using ShardPage = std::vector<std::shared_ptr<const Shard>>;  // <= kShardsPerPage
+
+  // One record of the zone, seen in place (no copy).
+  struct RecordView {
+    const wire::Name* owner;
+    wire::RRType type;
+    std::uint32_t ttl;
+    std::span<const std::uint8_t> rdata;
+  };
+  // A resumable walk over every record, apex SOA first, the rest in the order of
+  // records_unordered(), that copies nothing: it holds positions inside this immutable
+  // snapshot, so the zone must outlive it (e.g. an AXFR that is written out as the
+  // client reads, RFC 5936 §2.2, holds a shared_ptr to the zone and a walk).
+  class Walk {
+   public:
+    explicit Walk(const Zone& z);
+    // The current record, or nullopt once every record was seen.
+    std::optional<RecordView> current() const;
+    void next();
+
+   private:
+    void settle();  // moves forward to the next record from the current position
+    const Zone* zone_;
+    bool soa_done_ = false;
+    std::size_t shard_ = 0;
+    Shard::const_iterator node_;
+    std::size_t rrset_ = 0;
+    std::size_t rdata_ = 0;
+  };
 
  private:
   friend class ZoneBuilder;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <string>
 #include <vector>
 
@@ -577,6 +579,49 @@ TEST(ZoneApply, AnEmptyChangesetOnlyMovesTheSerial) {
   auto rs2 = (*z2)->records();
   ASSERT_EQ(rs1.size(), rs2.size());
   for (std::size_t i = 1; i < rs1.size(); ++i) EXPECT_EQ(rs1[i], rs2[i]);
+}
+
+}  // namespace
+}  // namespace dnspush::zone
+
+namespace dnspush::zone {
+namespace {
+
+// The walk sees exactly records_unordered(), SOA first, without copying: every view points
+// into the zone's own storage.
+TEST(ZoneWalk, VisitsEveryRecordOnceSoaFirst) {
+  std::string text = "@ SOA ns hostmaster 5 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n";
+  for (int i = 0; i < 3000; ++i) {
+    text += "h" + std::to_string(i) + " A 198.51.100." + std::to_string(i % 250) + "\n";
+    if (i % 7 == 0) text += "h" + std::to_string(i) + " TXT \"t" + std::to_string(i) + "\"\n";
+  }
+  text += "empty.nonterminal.deep A 192.0.2.9\n";  // nonterminal.deep is an empty node
+  auto z = test::zone_from(text, "example.");
+  ASSERT_NE(z, nullptr);
+  std::multiset<std::string> seen;
+  std::size_t n = 0;
+  Zone::Walk w(*z);
+  for (auto r = w.current(); r; w.next(), r = w.current()) {
+    if (n == 0) {
+      EXPECT_EQ(r->type, wire::RRType::SOA);
+      EXPECT_EQ(r->rdata.data(), z->soa().rdatas.front().data());  // in place
+    } else {
+      EXPECT_NE(r->type, wire::RRType::SOA);
+    }
+    ++n;
+    seen.insert(r->owner->to_text() + " " + wire::to_text(r->type) + " " +
+                wire::rdata_to_text(r->type, r->rdata));
+  }
+  EXPECT_EQ(n, z->record_count());
+  std::multiset<std::string> want;
+  for (const auto& r : z->records_unordered()) {
+    want.insert(r.owner.to_text() + " " + wire::to_text(r.type) + " " +
+                wire::rdata_to_text(r.type, r.rdata));
+  }
+  EXPECT_EQ(seen, want);
+  // Past the end it stays at the end.
+  w.next();
+  EXPECT_FALSE(w.current().has_value());
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ class Responder {
   explicit Responder(ResponderOptions o = {});
   void set_catalogue(std::shared_ptr<const zone::Catalogue> c);
   std::shared_ptr<const zone::Catalogue> catalogue() const;
+  const ResponderOptions& options() const { return opts_; }
 
   // Answers one DNS message. Returns false when nothing must be sent (the input is too
   // short to have a header, or is itself a response); otherwise `out` holds the answer:

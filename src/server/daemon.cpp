@@ -13,11 +13,8 @@
 #include <cstring>
 #include <system_error>
 
-#include "auth/responder.hpp"
-#include "io/server.hpp"
 #include "io/tls_context.hpp"
-#include "server/dispatcher.hpp"
-#include "server/zone_manager.hpp"
+#include "server/instance.hpp"
 #include "zone/zone_file.hpp"
 
 namespace dnspush::server {
@@ -44,33 +41,6 @@ void raise_fd_limit() {
   }
 }
 
-Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
-  if (!c.tls_certificate.empty()) {
-    return io::TlsContext::server(c.tls_certificate.string(), c.tls_key.string());
-  }
-  // No configured credentials: a self-signed certificate, made once and reused.
-  const fs::path cert = c.state_dir / "self-signed-cert.pem";
-  const fs::path key = c.state_dir / "self-signed-key.pem";
-  std::error_code ec;
-  if (!fs::exists(cert, ec) || !fs::exists(key, ec)) {
-    std::vector<std::string> names = c.tls_names;
-    for (const auto& e : c.tls) {
-      unsigned char any[16] = {};
-      unsigned char buf[16];
-      inet_pton(e.v6 ? AF_INET6 : AF_INET, e.address.c_str(), buf);
-      if (std::memcmp(buf, any, e.v6 ? 16 : 4) != 0) names.push_back(e.address);
-    }
-    if (auto r = io::TlsContext::generate_self_signed(cert.string(), key.string(), names); !r) {
-      return tl::unexpected(r.error());
-    }
-    spdlog::info("generated a self-signed TLS certificate: {} (key {})", cert.string(),
-                 key.string());
-  } else {
-    spdlog::info("using the self-signed TLS certificate {}", cert.string());
-  }
-  return io::TlsContext::server(cert.string(), key.string());
-}
-
 }  // namespace
 
 Result<int> lock_state_dir(const fs::path& state_dir) {
@@ -94,8 +64,6 @@ Result<int> lock_state_dir(const fs::path& state_dir) {
   }
   return fd;
 }
-
-namespace {}  // namespace
 
 Result<std::shared_ptr<const zone::Catalogue>> load_zones(const Config& c) {
   auto cat = std::make_shared<const zone::Catalogue>();
@@ -161,36 +129,7 @@ int run(const fs::path& config_file) {
   } close_lock{*lock};
   if (c.zones.empty()) spdlog::warn("no zones configured: every query will be REFUSED");
 
-  auth::ResponderOptions ro;
-  ro.default_udp_payload = c.udp_payload;
-  ro.max_udp_payload = c.udp_payload;
-  auth::Responder responder(ro);
-  auto zones = ZoneManager::create(c, responder);
-  if (!zones) {
-    spdlog::error("{}", zones.error().message);
-    return 1;
-  }
-  Dispatcher dispatcher(responder, **zones);
-
-  io::ServerOptions so;
-  so.dns = c.dns;
-  so.tls = c.tls;
-  so.workers = c.effective_workers();
-  so.tcp_idle_timeout = c.tcp_idle_timeout;
-  so.tls_handshake_timeout = c.tls_handshake_timeout;
-  so.max_connections = c.max_connections;
-  so.max_connections_per_address = c.max_connections_per_address;
-  so.max_pending_bytes = c.max_pending_bytes;
-  if (!c.tls.empty()) {
-    auto t = tls_context(c);
-    if (!t) {
-      spdlog::error("{}", t.error().message);
-      return 1;
-    }
-    so.tls_context = *t;
-  }
   raise_fd_limit();
-
   // Signals are taken synchronously by this thread (sigwait); the workers, created
   // below, inherit the blocked mask and never see them.
   sigset_t signals;
@@ -201,17 +140,17 @@ int run(const fs::path& config_file) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto server = io::Server::create(so, dispatcher.handler());
-  if (!server) {
-    spdlog::error("{}", server.error().message);
+  auto instance = Instance::create(c);
+  if (!instance) {
+    spdlog::error("{}", instance.error().message);
     return 1;
   }
-  for (const auto& b : (*server)->bound()) {
+  for (const auto& b : (*instance)->bound()) {
     spdlog::info("listening on {} {}", b.protocol, b.endpoint.to_string());
   }
-  (*zones)->start();
-  (*server)->start();
-  spdlog::info("serving with {} worker{}", so.workers, so.workers == 1 ? "" : "s");
+  (*instance)->start();
+  const unsigned workers = c.effective_workers();
+  spdlog::info("serving with {} worker{}", workers, workers == 1 ? "" : "s");
 
   for (;;) {
     int sig = 0;
@@ -219,15 +158,13 @@ int run(const fs::path& config_file) {
     if (sig == SIGHUP) {
       // Reload the zone files; on any error keep serving the zones we have.
       spdlog::info("SIGHUP: reloading zones");
-      (*zones)->reload();
+      (*instance)->reload();
       continue;
     }
     spdlog::info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
-  // The writer first: its pending replies are posted to the still running listeners.
-  (*zones)->stop();
-  (*server)->stop();
+  (*instance)->stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "update/update.hpp"
+#include "base/log_limiter.hpp"
+#include "server/answers.hpp"
 #include "wire/tsig.hpp"
 #include "xfr/acl.hpp"
 #include "xfr/transfer_out.hpp"
@@ -18,15 +19,9 @@ xfr::IpAddress ip_of(const auth::ClientAddress& a) {
   return ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0});
 }
 
-// Signs an answer as RFC 8945 §5.3.2 says for a request verified as `v` (nothing for a
-// malformed TSIG, whose answer is FORMERR without one).
-void sign(std::vector<std::uint8_t>& answer, const std::optional<wire::TsigVerifyResult>& v,
-          std::uint64_t now) {
-  if (!v || v->error == Rcode::FORMERR) return;
-  if (auto r = wire::tsig_sign_answer(answer, *v, now); !r) {
-    spdlog::warn("cannot sign an answer: {}", r.error().message);
-  }
-}
+LogLimiter bad_tsig_log;
+LogLimiter refused_transfer_log;
+LogLimiter transfer_log;
 
 }  // namespace
 
@@ -36,7 +31,7 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
   if (!h || h->qr) return;  // no header, or a response: never answered
   auto m = wire::Message::parse(query);
   if (m && h->opcode == wire::Opcode::UPDATE) {
-    zones_.submit_update(query, ctx, std::move(reply));
+    update(query, std::move(*m), ctx, std::move(reply));
     return;
   }
   if (m && h->opcode == wire::Opcode::QUERY && ctx.transport != auth::Transport::kUdp &&
@@ -58,15 +53,44 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
   }
 }
 
+// RFC 8945 §5.2: the TSIG is checked before anything else, here on the io thread, so the
+// writer gets only verified UPDATEs and a flood of bad signatures never reaches its queue.
+void Dispatcher::update(std::span<const std::uint8_t> bytes, wire::Message m,
+                        const auth::QueryContext& ctx, io::Reply reply) const {
+  std::optional<wire::TsigVerifyResult> v;
+  if (m.tsig_offset) {
+    const std::uint64_t now = now_();
+    v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
+    if (!v->ok()) {
+      log_bad_tsig("UPDATE", m, ctx, *v);
+      reply.send(rcode_answer(m, v->response_rcode(), WithQuestion::kNo, ctx, responder_.options(),
+                              v, now));
+      return;
+    }
+  }
+  zones_.submit_update(UpdateRequest{std::move(m), std::move(v), ctx, std::move(reply)});
+}
+
+void Dispatcher::log_bad_tsig(const char* what, const wire::Message& m,
+                              const auth::QueryContext& ctx,
+                              const wire::TsigVerifyResult& v) const {
+  std::uint64_t suppressed = 0;
+  if (!bad_tsig_log.allow(Clock::now(), suppressed)) return;
+  spdlog::info("{} {} from {}: TSIG {} (key {}){}", what,
+               m.questions.empty() ? std::string("?") : m.questions[0].name.to_text(),
+               ip_of(ctx.client).to_text(), tsig_error_text(v.error), v.tsig.key_name.to_text(),
+               suppressed_note(suppressed));
+}
+
 void Dispatcher::signed_query(std::span<const std::uint8_t> bytes, const wire::Message& m,
                               const auth::QueryContext& ctx, io::Reply reply) const {
   const std::uint64_t now = now_();
   auto v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
   if (!v.ok()) {
     // RFC 8945 §5.2: FORMERR unsigned, or NOTAUTH with the TSIG error.
-    auto out = update::make_response(m, v.response_rcode()).to_wire();
-    sign(out, v, now);
-    reply.send(std::move(out));
+    log_bad_tsig("query", m, ctx, v);
+    reply.send(
+        rcode_answer(m, v.response_rcode(), WithQuestion::kYes, ctx, responder_.options(), v, now));
     return;
   }
   // RFC 8945 §5.3: the answer is sized with its TSIG, so a signed answer that would not
@@ -75,7 +99,9 @@ void Dispatcher::signed_query(std::span<const std::uint8_t> bytes, const wire::M
   signed_ctx.trailer_reserve += wire::tsig_wire_size(*v.key);
   std::vector<std::uint8_t> out;
   if (!responder_.respond(m, signed_ctx, out)) return;
-  sign(out, v, now);
+  if (auto r = wire::tsig_sign_answer(out, v, now); !r) {
+    spdlog::warn("cannot sign an answer: {}", r.error().message);
+  }
   reply.send(std::move(out));
 }
 
@@ -85,16 +111,14 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   std::optional<wire::TsigVerifyResult> v;
   const auto& q = m.questions[0];
   const auto from = ip_of(ctx.client);
+  // RFC 5936 §2.2.1: an error answer carries the question.
   auto refuse = [&](Rcode rcode) {
-    auto out = xfr::error_response(m, rcode);
-    sign(out, v, now);
-    reply.send(std::move(out));
+    reply.send(rcode_answer(m, rcode, WithQuestion::kYes, ctx, responder_.options(), v, now));
   };
   if (m.tsig_offset) {
     v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
     if (!v->ok()) {
-      spdlog::info("{} {} from {}: TSIG {}", wire::to_text(q.type), q.name.to_text(),
-                   from.to_text(), tsig_error_text(v->error));
+      log_bad_tsig(q.type == RRType::AXFR ? "AXFR" : "IXFR", m, ctx, *v);
       return refuse(v->response_rcode());
     }
   }
@@ -105,8 +129,12 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   if (z == nullptr || zc == nullptr) return refuse(Rcode::NOTAUTH);
   const wire::Name* key = v && v->key ? &v->key->name : nullptr;
   if (!zc->transfer.allows(from, key)) {
-    spdlog::info("{} {} from {} {}: refused by policy", wire::to_text(q.type), q.name.to_text(),
-                 from.to_text(), key ? "with key " + key->to_text() : "unsigned");
+    std::uint64_t suppressed = 0;
+    if (refused_transfer_log.allow(Clock::now(), suppressed)) {
+      spdlog::info("{} {} from {} {}: refused by policy{}", wire::to_text(q.type), q.name.to_text(),
+                   from.to_text(), key ? "with key " + key->to_text() : "unsigned",
+                   suppressed_note(suppressed));
+    }
     return refuse(Rcode::REFUSED);
   }
   xfr::TransferOptions opts;
@@ -125,8 +153,12 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   if (!t) return refuse(xfr::rcode_for(t.error()));
   static constexpr const char* kKinds[] = {"AXFR", "IXFR", "IXFR (AXFR-style)",
                                            "IXFR (up to date)"};
-  spdlog::info("{} of {} serial {} to {} ({} records)", kKinds[static_cast<int>(t->kind())],
-               q.name.to_text(), t->serial().value(), from.to_text(), t->records_total());
+  std::uint64_t suppressed = 0;
+  if (transfer_log.allow(Clock::now(), suppressed)) {
+    spdlog::info("{} of {} serial {} to {} ({} records){}", kKinds[static_cast<int>(t->kind())],
+                 q.name.to_text(), t->serial().value(), from.to_text(), t->records_total(),
+                 suppressed_note(suppressed));
+  }
   auto stream = std::make_shared<xfr::TransferOut>(std::move(*t));
   reply.send_stream([stream] { return stream->next_message(); });
 }

@@ -32,6 +32,10 @@ class Dispatcher {
  private:
   void transfer(std::span<const std::uint8_t> bytes, const wire::Message& m,
                 const auth::QueryContext& ctx, io::Reply reply) const;
+  void update(std::span<const std::uint8_t> bytes, wire::Message m, const auth::QueryContext& ctx,
+              io::Reply reply) const;
+  void log_bad_tsig(const char* what, const wire::Message& m, const auth::QueryContext& ctx,
+                    const wire::TsigVerifyResult& v) const;
   void signed_query(std::span<const std::uint8_t> bytes, const wire::Message& m,
                     const auth::QueryContext& ctx, io::Reply reply) const;
 

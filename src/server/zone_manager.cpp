@@ -6,11 +6,12 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <unordered_map>
 
+#include "base/log_limiter.hpp"
 #include "io/loop.hpp"
+#include "server/answers.hpp"
 #include "update/update.hpp"
 #include "xfr/acl.hpp"
 #include "zone/zone_diff.hpp"
@@ -59,17 +60,9 @@ xfr::IpAddress ip_of(const auth::ClientAddress& a) {
 }  // namespace
 
 struct ZoneManager::Impl {
-  struct Pending {
-    std::vector<std::uint8_t> bytes;
-    auth::QueryContext ctx;
-    io::Reply reply;
-  };
-
   struct ZoneState {
     const ZoneConfig* config = nullptr;
     wire::Name origin;
-    std::unique_ptr<xfr::NotifyOut> notify;
-    std::vector<xfr::IpAddress> notify_addrs;  // parsed config.notify, same order
     // Write-back (RFC-less, operational): at most once per interval.
     bool dirty = false;
     std::optional<std::chrono::steady_clock::time_point> last_write;
@@ -84,9 +77,11 @@ struct ZoneManager::Impl {
   io::Loop loop;
   std::vector<std::shared_ptr<ChangesetListener>> listeners;
   std::unordered_map<wire::Name, std::unique_ptr<ZoneState>, wire::NameHash> zones;
-  std::mt19937 rng{std::random_device{}()};
-  std::optional<io::Loop::TimerId> notify_timer;
-  std::optional<TimePoint> notify_timer_at;
+  // The writer's own view of what is served (written on the writer's thread only): the
+  // responder gets each new catalogue after it is durable, the listeners each commit after
+  // the catalogue that contains it.
+  std::shared_ptr<const zone::Catalogue> catalogue;
+  std::uint64_t version = 0;  // of the last commit
 
   // Journal compaction runs on its own thread, one at a time: serialising a zone for the
   // snapshot costs O(zone) (about 0.2 s at 100k names), and done on the writer's thread
@@ -95,7 +90,7 @@ struct ZoneManager::Impl {
   std::atomic<bool> compacting{false};
 
   std::mutex m;  // guards queue, drain_posted, accepting
-  std::deque<Pending> queue;
+  std::deque<UpdateRequest> queue;
   bool drain_posted = false;
   bool accepting = true;
   bool stopped = false;
@@ -111,22 +106,23 @@ struct ZoneManager::Impl {
   Result<std::shared_ptr<const zone::Zone>> load_zone(const ZoneConfig& zc, bool log);
   void reload_zone(const ZoneConfig& zc);
   void drain();
-  void process_batch(std::deque<Pending>& batch);
-  std::vector<std::uint8_t> answer(const wire::Message& m, Rcode rcode,
-                                   const std::optional<wire::TsigVerifyResult>& v,
-                                   std::uint64_t now) const;
-  void committed(const wire::Name& origin, const std::shared_ptr<const zone::Zone>& before,
-                 const std::shared_ptr<const zone::Zone>& after, const zone::Changeset& cs);
+  void process_batch(std::deque<UpdateRequest>& batch);
+  struct Change {
+    wire::Name origin;
+    std::shared_ptr<const zone::Zone> before, after;
+    zone::Changeset cs;
+  };
+  // Publishes durable changes to the responder as one catalogue and returns them as
+  // commits, one version each; announce() then hands them to every listener, in order.
+  std::vector<zone::CommitPtr> publish(std::vector<Change>& changes);
+  void announce(const std::vector<zone::CommitPtr>& commits);
   void after_commit(const wire::Name& origin);
   void start_compaction(std::shared_ptr<const zone::Zone> z);
   void join_compaction();
   void write_back(ZoneState& z);
   void schedule_write_back(ZoneState& z);
-  void on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes);
-  void pump_notify();
   std::shared_ptr<const zone::Zone> current(const wire::Name& origin) const {
-    auto cat = responder.catalogue();
-    const auto* z = cat ? cat->find_exact(origin) : nullptr;
+    const auto* z = catalogue ? catalogue->find_exact(origin) : nullptr;
     return z ? *z : nullptr;
   }
   fs::path write_back_path(const wire::Name& origin) const {
@@ -189,32 +185,10 @@ Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
     auto st = std::make_unique<Impl::ZoneState>();
     st->config = &zc;
     st->origin = (*z)->origin();
-    if (!zc.notify.empty()) {
-      for (const auto& e : zc.notify) {
-        auto ip = xfr::IpAddress::parse(e.address);
-        st->notify_addrs.push_back(ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0}));
-      }
-      Impl* raw = impl.get();
-      // RFC 8945: NOTIFYs signed with the zone's notify-key, room kept for the TSIG.
-      xfr::NotifyConfig ncfg = impl->opts.notify;
-      xfr::NotifyOut::Signer signer;
-      if (zc.notify_key) {
-        ncfg.signer_reserve = wire::tsig_wire_size(*zc.notify_key);
-        signer = xfr::tsig_notify_signer(*zc.notify_key, impl->opts.now);
-      }
-      st->notify = std::make_unique<xfr::NotifyOut>(
-          st->origin, zc.notify.size(), [raw] { return static_cast<std::uint16_t>(raw->rng()); },
-          ncfg, std::move(signer));
-    }
     impl->zones.emplace(st->origin, std::move(st));
   }
+  impl->catalogue = cat;
   responder.set_catalogue(cat);
-  Impl* raw = impl.get();
-  if (auto r = impl->loop.open_udp(
-          [raw](const io::Endpoint& from, auto bytes) { raw->on_datagram(from, bytes); });
-      !r) {
-    spdlog::warn("NOTIFY out disabled: {}", r.error().message);
-  }
   return std::unique_ptr<ZoneManager>(new ZoneManager(std::move(impl)));
 }
 
@@ -233,7 +207,7 @@ void ZoneManager::start() {
 }
 
 void ZoneManager::stop() {
-  std::deque<Impl::Pending> left;
+  std::deque<UpdateRequest> left;
   {
     std::lock_guard lock(impl_->m);
     if (impl_->stopped) return;
@@ -250,17 +224,17 @@ void ZoneManager::stop() {
   }
 }
 
-void ZoneManager::submit_update(std::span<const std::uint8_t> bytes, const auth::QueryContext& ctx,
-                                io::Reply reply) {
+void ZoneManager::submit_update(UpdateRequest request) {
   std::lock_guard lock(impl_->m);
-  if (!impl_->accepting) return;  // `reply` drops
+  if (!impl_->accepting) return;  // the reply drops
   if (impl_->queue.size() >= impl_->opts.max_queued) {
     // DESIGN.md "bounded everything": past the bound the UPDATE fails visibly.
-    auto m = wire::Message::parse(bytes);
-    if (m) reply.send(update::make_response(*m, Rcode::SERVFAIL).to_wire());
+    request.reply.send(rcode_answer(request.message, Rcode::SERVFAIL, WithQuestion::kNo,
+                                    request.ctx, impl_->responder.options(), request.tsig,
+                                    impl_->opts.now()));
     return;
   }
-  impl_->queue.push_back(Impl::Pending{{bytes.begin(), bytes.end()}, ctx, std::move(reply)});
+  impl_->queue.push_back(std::move(request));
   if (!impl_->drain_posted) {
     impl_->drain_posted = true;
     Impl* raw = impl_.get();
@@ -319,11 +293,12 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
                   current_zone->serial().value(), r.error().message);
     return;
   }
-  responder.set_catalogue(responder.catalogue()->with(*applied));
   spdlog::info("zone {}: reloaded from {}: serial {} -> {} ({} removed, {} added)",
                origin->to_text(), zc.file.string(), change.serial_from().value(),
                change.serial_to().value(), change.removed.size(), change.added.size());
-  committed(*origin, current_zone, *applied, change);
+  std::vector<Change> changes;
+  changes.push_back(Change{*origin, current_zone, *applied, std::move(**cs)});
+  announce(publish(changes));
   after_commit(*origin);
 }
 
@@ -345,7 +320,7 @@ fs::path ZoneManager::write_back_path(const wire::Name& origin) const {
 }
 
 void ZoneManager::Impl::drain() {
-  std::deque<Pending> batch;
+  std::deque<UpdateRequest> batch;
   {
     std::lock_guard lock(m);
     const std::size_t n = std::min(queue.size(), opts.max_batch);
@@ -362,84 +337,44 @@ void ZoneManager::Impl::drain() {
   if (!batch.empty()) process_batch(batch);
 }
 
-std::vector<std::uint8_t> ZoneManager::Impl::answer(const wire::Message& m, Rcode rcode,
-                                                    const std::optional<wire::TsigVerifyResult>& v,
-                                                    std::uint64_t now) const {
-  auto resp = update::make_response(m, rcode);
-  if (m.edns) {
-    wire::Edns e;
-    e.udp_payload = config.udp_payload;
-    resp.edns = e;
-  }
-  resp.set_rcode(rcode);
-  auto bytes = resp.to_wire();
-  // RFC 8945 §5.3.2: signed unless the request's TSIG was malformed (FORMERR).
-  if (v && v->error != Rcode::FORMERR) {
-    if (auto r = wire::tsig_sign_answer(bytes, *v, now); !r) {
-      spdlog::warn("cannot sign an UPDATE answer: {}", r.error().message);
-    }
-  }
-  return bytes;
-}
+namespace {
+LogLimiter refused_update_log;
+}  // namespace
 
-void ZoneManager::Impl::process_batch(std::deque<Pending>& batch) {
+void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
   const std::uint64_t now = opts.now();
-  auto cat = responder.catalogue();
-  if (!cat) cat = std::make_shared<const zone::Catalogue>();
-
-  struct Item {
-    std::optional<wire::Message> msg;
-    std::optional<wire::TsigVerifyResult> tsig;
-    Rcode rcode = Rcode::NOERROR;
-    bool after_first_change = false;  // evaluated against not-yet-durable changes
-  };
-  struct Change {
-    wire::Name origin;
-    std::shared_ptr<const zone::Zone> before, after;
-    zone::Changeset cs;
-  };
-  std::vector<Item> items(batch.size());
+  auto cat = catalogue ? catalogue : std::make_shared<const zone::Catalogue>();
+  std::vector<Rcode> rcodes(batch.size(), Rcode::NOERROR);
+  std::vector<bool> after_first_change(batch.size(), false);  // decided on undurable changes
   std::vector<Change> changes;
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    Item& it = items[i];
-    it.after_first_change = !changes.empty();
-    auto parsed = wire::Message::parse(batch[i].bytes);
-    if (!parsed) {
-      it.rcode = Rcode::FORMERR;
-      continue;
-    }
-    it.msg = std::move(*parsed);
-    const wire::Message& msg = *it.msg;
-    // RFC 8945 §5.2: the TSIG is checked before anything else.
-    if (msg.tsig_offset) {
-      it.tsig = wire::tsig_verify_request(batch[i].bytes, msg, *keyring, now);
-      if (!it.tsig->ok()) {
-        it.rcode = it.tsig->response_rcode();
-        spdlog::info("UPDATE from {}: TSIG {} (key {})", ip_of(batch[i].ctx.client).to_text(),
-                     tsig_error_text(it.tsig->error), it.tsig->tsig.key_name.to_text());
-        continue;
-      }
-    }
+    after_first_change[i] = !changes.empty();
+    const wire::Message& msg = batch[i].message;
     auto sel = update::select_zone(msg, *cat);
     if (sel.rcode != Rcode::NOERROR) {
-      it.rcode = sel.rcode;
+      rcodes[i] = sel.rcode;
       spdlog::debug("UPDATE refused: {}", sel.reason);
       continue;
     }
     const wire::Name& origin = sel.zone->origin();
     const auto zs = zones.find(origin);
-    const wire::Name* key = it.tsig && it.tsig->key ? &it.tsig->key->name : nullptr;
+    const auto& tsig = batch[i].tsig;
+    const wire::Name* key = tsig && tsig->key ? &tsig->key->name : nullptr;
     const auto from = ip_of(batch[i].ctx.client);
     // RFC 2136 §3.3: the permission check is local policy; REFUSED when denied.
     if (zs == zones.end() || !zs->second->config->update.allows(from, key)) {
-      it.rcode = Rcode::REFUSED;
-      spdlog::info("UPDATE of {} from {} {}: refused by policy", origin.to_text(), from.to_text(),
-                   key ? "with key " + key->to_text() : "unsigned");
+      rcodes[i] = Rcode::REFUSED;
+      std::uint64_t suppressed = 0;
+      if (refused_update_log.allow(Clock::now(), suppressed)) {
+        spdlog::info("UPDATE of {} from {} {}: refused by policy{}", origin.to_text(),
+                     from.to_text(), key ? "with key " + key->to_text() : "unsigned",
+                     suppressed_note(suppressed));
+      }
       continue;
     }
     auto out = update::process(msg, *sel.zone);
-    it.rcode = out.rcode;
+    rcodes[i] = out.rcode;
     if (!out.ok()) {
       spdlog::debug("UPDATE of {}: {}: {}", origin.to_text(), wire::to_text(out.rcode), out.reason);
       continue;
@@ -447,7 +382,7 @@ void ZoneManager::Impl::process_batch(std::deque<Pending>& batch) {
     if (!out.changeset) continue;  // nothing changes: NOERROR, nothing to commit
     auto applied = sel.zone->apply(*out.changeset);
     if (!applied) {
-      it.rcode = Rcode::SERVFAIL;
+      rcodes[i] = Rcode::SERVFAIL;
       spdlog::error("UPDATE of {}: the changeset does not apply: {}", origin.to_text(),
                     applied.error().message);
       continue;
@@ -466,37 +401,23 @@ void ZoneManager::Impl::process_batch(std::deque<Pending>& batch) {
       durable = false;
       spdlog::error("journal write failed, {} UPDATE{} answered SERVFAIL: {}", changes.size(),
                     changes.size() == 1 ? "" : "s", r.error().message);
-    } else {
-      responder.set_catalogue(cat);
     }
   }
+  // Published before any answer leaves: a client that hears NOERROR and queries at once
+  // sees its change. The listeners hear of it after the answers left (they only post).
+  std::vector<zone::CommitPtr> commits;
+  if (durable && !changes.empty()) commits = publish(changes);
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    Item& it = items[i];
+    Rcode rcode = rcodes[i];
     // Without the journal, anything decided on top of this batch's changes is void.
-    if (!durable && (it.after_first_change || it.rcode == Rcode::NOERROR)) {
-      it.rcode = Rcode::SERVFAIL;
-    }
-    if (!it.msg) {
-      // Unparseable: a FORMERR header as the responder would build it.
-      auto h = wire::Header::peek(batch[i].bytes);
-      if (!h) continue;
-      wire::Message m;
-      m.header = *h;
-      m.header.qdcount = m.header.ancount = m.header.nscount = m.header.arcount = 0;
-      batch[i].reply.send(update::make_response(m, Rcode::FORMERR).to_wire());
-      continue;
-    }
-    batch[i].reply.send(answer(*it.msg, it.rcode, it.tsig, now));
+    if (!durable && (after_first_change[i] || rcode == Rcode::NOERROR)) rcode = Rcode::SERVFAIL;
+    batch[i].reply.send(rcode_answer(batch[i].message, rcode, WithQuestion::kNo, batch[i].ctx,
+                                     responder.options(), batch[i].tsig, now));
   }
 
   if (!durable) return;
-  for (const auto& c : changes) {
-    spdlog::info("zone {}: serial {} -> {} ({} removed, {} added)", c.origin.to_text(),
-                 c.cs.serial_from().value(), c.cs.serial_to().value(), c.cs.removed.size(),
-                 c.cs.added.size());
-    committed(c.origin, c.before, c.after, c.cs);
-  }
+  announce(commits);
   std::vector<const wire::Name*> touched;
   for (const auto& c : changes) {
     bool seen = false;
@@ -506,25 +427,46 @@ void ZoneManager::Impl::process_batch(std::deque<Pending>& batch) {
   for (const auto* o : touched) after_commit(*o);
 }
 
-void ZoneManager::Impl::committed(const wire::Name& origin,
-                                  const std::shared_ptr<const zone::Zone>& before,
-                                  const std::shared_ptr<const zone::Zone>& after,
-                                  const zone::Changeset& cs) {
-  for (const auto& l : listeners) {
-    try {
-      l->on_commit(before, after, cs);
-    } catch (const std::exception& e) {
-      spdlog::error("changeset listener failed: {}", e.what());
-    }
+std::vector<zone::CommitPtr> ZoneManager::Impl::publish(std::vector<Change>& changes) {
+  const auto committed_at = Clock::now();
+  std::vector<zone::CommitPtr> commits;
+  commits.reserve(changes.size());
+  auto cat = catalogue ? catalogue : std::make_shared<const zone::Catalogue>();
+  for (auto& c : changes) {
+    auto commit = std::make_shared<zone::Commit>();
+    commit->origin = c.origin;
+    commit->version = ++version;
+    commit->before = c.before;
+    commit->after = c.after;
+    commit->changeset = std::move(c.cs);
+    commit->committed_at = committed_at;
+    cat = cat->with(c.after, version);
+    commits.push_back(std::move(commit));
   }
-  auto it = zones.find(origin);
-  if (it != zones.end() && it->second->notify) {
-    it->second->notify->notify(after->soa_record(), Clock::now());
+  // The catalogue first: a reader that took it has seen every commit up to `version`, and a
+  // subscriber registered against it skips exactly those (DESIGN.md).
+  catalogue = cat;
+  responder.set_catalogue(cat);
+  return commits;
+}
+
+void ZoneManager::Impl::announce(const std::vector<zone::CommitPtr>& commits) {
+  for (const auto& commit : commits) {
+    const auto& cs = commit->changeset;
+    spdlog::info("zone {}: serial {} -> {} ({} removed, {} added)", commit->origin.to_text(),
+                 cs.serial_from().value(), cs.serial_to().value(), cs.removed.size(),
+                 cs.added.size());
+    for (const auto& l : listeners) {
+      try {
+        l->on_commit(commit);
+      } catch (const std::exception& e) {
+        spdlog::error("changeset listener failed: {}", e.what());
+      }
+    }
   }
 }
 
 void ZoneManager::Impl::after_commit(const wire::Name& origin) {
-  pump_notify();
   auto z = current(origin);
   if (!z) return;
   auto need = journal.needs_compaction(origin);
@@ -593,72 +535,6 @@ void ZoneManager::Impl::write_back(ZoneState& z) {
   }
   spdlog::info("zone {}: serial {} written to {}", z.origin.to_text(), cur->serial().value(),
                path.string());
-}
-
-void ZoneManager::Impl::on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes) {
-  auto ip = xfr::IpAddress::parse(from.address);
-  if (!ip) return;
-  for (auto& [origin, z] : zones) {
-    if (!z->notify) continue;
-    for (std::size_t t = 0; t < z->notify_addrs.size(); ++t) {
-      // RFC 1996 §3.6: a response is matched by source address and port (and id).
-      if (z->config->notify[t].port == from.port &&
-          z->notify_addrs[t].unmapped() == ip->unmapped()) {
-        z->notify->receive(t, bytes, Clock::now());
-      }
-    }
-  }
-  pump_notify();
-}
-
-void ZoneManager::Impl::pump_notify() {
-  std::optional<TimePoint> next;
-  for (auto& [origin, z] : zones) {
-    if (!z->notify) continue;
-    while (auto tx = z->notify->poll_transmit()) {
-      loop.send_udp(z->config->notify[tx->target], tx->bytes);
-    }
-    while (auto ev = z->notify->poll_event()) {
-      const auto& target = z->config->notify[ev->target];
-      switch (ev->outcome) {
-        case xfr::NotifyEvent::Outcome::kAcknowledged:
-          spdlog::info("NOTIFY {} serial {} acknowledged by {}", origin.to_text(),
-                       ev->serial.value(), target.to_string());
-          break;
-        case xfr::NotifyEvent::Outcome::kNotImplemented:
-        case xfr::NotifyEvent::Outcome::kRejected:
-          spdlog::warn("NOTIFY {} serial {} answered {} by {}", origin.to_text(),
-                       ev->serial.value(), wire::to_text(ev->rcode), target.to_string());
-          break;
-        case xfr::NotifyEvent::Outcome::kTimedOut:
-          spdlog::warn("NOTIFY {} serial {}: no answer from {} after {} tries", origin.to_text(),
-                       ev->serial.value(), target.to_string(), ev->sends);
-          break;
-        case xfr::NotifyEvent::Outcome::kSignFailed:
-          spdlog::error("NOTIFY {} to {}: signing failed", origin.to_text(), target.to_string());
-          break;
-      }
-    }
-    if (auto t = z->notify->next_timeout(); t && (!next || *t < *next)) next = t;
-  }
-  if (!next) {
-    if (notify_timer) loop.cancel(*notify_timer);
-    notify_timer.reset();
-    notify_timer_at.reset();
-    return;
-  }
-  if (notify_timer && notify_timer_at == next) return;
-  if (notify_timer) loop.cancel(*notify_timer);
-  notify_timer_at = next;
-  notify_timer = loop.schedule(*next, [this] {
-    notify_timer.reset();
-    notify_timer_at.reset();
-    const auto now = Clock::now();
-    for (auto& [origin, z] : zones) {
-      if (z->notify) z->notify->on_timeout(now);
-    }
-    pump_notify();
-  });
 }
 
 }  // namespace dnspush::server

@@ -1,17 +1,19 @@
-// The one writer for zone data (DESIGN.md): owns, per zone, the current zone (published
-// to the auth::Responder as a new catalogue), the durable journal and NOTIFY out. Runs on
-// its own thread (an io::Loop). UPDATEs queue up from the io threads; each batch is
-// checked (TSIG, RFC 8945 §5.2; zone, RFC 2136 §3.1; policy, §3.3), processed, applied,
-// written to the journal in one transaction (group commit: one fsync for the batch) and
-// only then published and answered, so no answered UPDATE can be lost. Then the
-// listeners hear of every changeset, the journal is compacted when over its bounds, and
-// the zone is written back to a master file when configured.
+// The one writer for zone data (DESIGN.md): owns, per zone, the current zone, the
+// catalogue published to the auth::Responder and the durable journal. Runs on its own
+// thread (an io::Loop). UPDATEs, parsed and TSIG-verified once on the io threads, queue up;
+// each batch is checked (zone, RFC 2136 §3.1; policy, §3.3), processed, applied, written to
+// the journal in one transaction (group commit: one fsync for the batch) and only then
+// published and answered, so no answered UPDATE can be lost. Each change becomes one
+// zone::Commit with the next version, published to the listeners (NOTIFY out, DNS Push,
+// LLQ) after the catalogue that contains it; then the journal is compacted when over its
+// bounds, and the zone is written back to a master file when configured.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -21,8 +23,8 @@
 #include "io/server.hpp"
 #include "server/changeset_listener.hpp"
 #include "server/config.hpp"
+#include "wire/message.hpp"
 #include "wire/tsig.hpp"
-#include "xfr/notify_out.hpp"
 #include "zone/journal.hpp"
 
 namespace dnspush::server {
@@ -38,9 +40,17 @@ std::string tsig_error_text(wire::Rcode r);
 // The keyring of a configuration's [[key]]s.
 std::shared_ptr<const wire::TsigKeyring> make_keyring(const Config& c);
 
+// An UPDATE as the io thread hands it to the writer: parsed once, its TSIG (if any)
+// verified there (RFC 8945 §5.2; failures are answered on the io thread and never queued).
+struct UpdateRequest {
+  wire::Message message;
+  std::optional<wire::TsigVerifyResult> tsig;  // set and ok() when the UPDATE was signed
+  auth::QueryContext ctx;
+  io::Reply reply;
+};
+
 struct ZoneManagerOptions {
   WallClock now = system_seconds;
-  xfr::NotifyConfig notify;
   std::size_t max_batch = 256;     // UPDATEs per journal transaction
   std::size_t max_queued = 10000;  // more waiting UPDATEs are answered SERVFAIL
 };
@@ -59,12 +69,10 @@ class ZoneManager {
   // Answers nothing more; writes back zones with unwritten changes; idempotent.
   void stop();
 
-  // An UPDATE from an io thread (the bytes are copied); answered through `reply` once
-  // its batch is durable.
-  void submit_update(std::span<const std::uint8_t> bytes, const auth::QueryContext& ctx,
-                     io::Reply reply);
+  // An UPDATE from an io thread; answered through its reply once its batch is durable.
+  void submit_update(UpdateRequest request);
   // SIGHUP: re-reads the master files; a file whose serial is newer than the zone becomes a
-  // changeset (journalled, published, NOTIFYed like an UPDATE); otherwise the zone is kept.
+  // changeset (journalled, published, announced like an UPDATE); otherwise the zone is kept.
   void reload();
 
   const zone::Journal& journal() const;

@@ -437,15 +437,16 @@ TEST(StateDirLock, SecondInstanceIsRefused) {
 
 class Recorder : public ChangesetListener {
  public:
-  void on_commit(const std::shared_ptr<const zone::Zone>& before,
-                 const std::shared_ptr<const zone::Zone>& after,
-                 const zone::Changeset& c) override {
+  void on_commit(const zone::CommitPtr& c) override {
     std::lock_guard lock(m);
-    seen.push_back({before->serial().value(), after->serial().value(), c.serial_from().value(),
-                    c.serial_to().value(), c.added.size()});
+    seen.push_back({c->before->serial().value(), c->after->serial().value(),
+                    c->changeset.serial_from().value(), c->changeset.serial_to().value(),
+                    c->changeset.added.size()});
+    versions.push_back(c->version);
   }
   std::mutex m;
   std::vector<std::array<std::size_t, 5>> seen;
+  std::vector<std::uint64_t> versions;
 };
 
 TEST(DaemonListeners, CommitNotificationCarriesTheChangeset) {
@@ -470,9 +471,31 @@ TEST(DaemonListeners, CommitNotificationCarriesTheChangeset) {
     }
     std::this_thread::sleep_for(10ms);
   }
+  {
+    std::lock_guard lock(rec->m);
+    ASSERT_EQ(rec->seen.size(), 1u);
+    EXPECT_EQ(rec->seen[0], (std::array<std::size_t, 5>{1, 2, 1, 2, 1}));
+    EXPECT_EQ(rec->versions, (std::vector<std::uint64_t>{1}));
+  }
+  // The published catalogue carries the version of the last commit it contains.
+  EXPECT_EQ(d->instance->responder().catalogue()->version(), 1u);
+
+  // Versions are server-wide: a commit to another zone takes the next one.
+  auto u2 =
+      sign(test::make_update(61, "other.test", {test::a_record("l.other.test", "192.0.2.61")}), k);
+  auto r2 = test::exchange(d->port, u2.bytes);
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(parse(*r2).rcode(), Rcode::NOERROR);
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(rec->m);
+      if (rec->versions.size() == 2) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
   std::lock_guard lock(rec->m);
-  ASSERT_EQ(rec->seen.size(), 1u);
-  EXPECT_EQ(rec->seen[0], (std::array<std::size_t, 5>{1, 2, 1, 2, 1}));
+  EXPECT_EQ(rec->versions, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(d->instance->responder().catalogue()->version(), 2u);
 }
 
 TEST(DaemonNotify, SecondaryIsNotifiedAfterACommit) {

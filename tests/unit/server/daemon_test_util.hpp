@@ -15,7 +15,7 @@
 #include "io/server.hpp"
 #include "io/tls_context.hpp"
 #include "server/config.hpp"
-#include "server/dispatcher.hpp"
+#include "server/instance.hpp"
 #include "server/zone_manager.hpp"
 #include "wire/message.hpp"
 #include "wire/tsig.hpp"
@@ -82,7 +82,7 @@ class Daemon {
       std::ofstream(dir / "example.test.zone") << kZone;
       std::ofstream(dir / "other.test.zone") << kOtherZone;
     }
-    const std::string text = std::string("[server]\nstate-dir = \"state\"\nworkers = 1\n") +
+    const std::string text = std::string("[server]\nstate-dir = \"state\"\nworkers = 2\n") +
                              "[listen]\ndns = [\"127.0.0.1:0\"]\n" +
                              "[[key]]\nname = \"example-key\"\nsecret = \"" + kExampleSecret +
                              "\"\n[[key]]\nname = \"xfr-key\"\nsecret = \"" + kXfrSecret + "\"\n" +
@@ -94,14 +94,6 @@ class Daemon {
     auto d = std::unique_ptr<Daemon>(new Daemon());
     d->config = *cfg;
     fs::create_directories(d->config.state_dir);
-    auto zm = ZoneManager::create(d->config, d->responder);
-    EXPECT_TRUE(zm) << zm.error().message;
-    if (!zm) return nullptr;
-    d->zones = std::move(*zm);
-    d->dispatcher = std::make_unique<Dispatcher>(d->responder, *d->zones);
-    io::ServerOptions so;
-    so.dns = d->config.dns;
-    so.workers = 2;
     // DNS over TLS too, with a self-signed certificate made for the test.
     const auto cert = (dir / "cert.pem").string(), pkey = (dir / "key.pem").string();
     if (!fs::exists(cert)) {
@@ -109,33 +101,31 @@ class Daemon {
     }
     auto tls = io::TlsContext::server(cert, pkey);
     EXPECT_TRUE(tls);
+    InstanceOptions o;
     if (tls) {
-      so.tls_context = *tls;
-      so.tls.push_back(*io::Endpoint::parse("127.0.0.1:0"));
+      o.tls = *tls;
+      d->config.tls.push_back(*io::Endpoint::parse("127.0.0.1:0"));
     }
-    auto s = io::Server::create(so, d->dispatcher->handler());
-    EXPECT_TRUE(s) << s.error().message;
-    if (!s) return nullptr;
-    d->server = std::move(*s);
-    d->zones->start();
-    d->server->start();
-    for (const auto& b : d->server->bound()) {
+    auto inst = Instance::create(d->config, o);
+    EXPECT_TRUE(inst) << inst.error().message;
+    if (!inst) return nullptr;
+    d->instance = std::move(*inst);
+    d->zones = &d->instance->zones();
+    d->instance->start();
+    for (const auto& b : d->instance->bound()) {
       (b.protocol == "tls" ? d->tls_port : d->port) = b.endpoint.port;
     }
     return d;
   }
   ~Daemon() {
-    if (zones) zones->stop();
-    if (server) server->stop();
+    if (instance) instance->stop();
   }
 
   Config config;
-  auth::Responder responder;
-  std::unique_ptr<ZoneManager> zones;
-  std::unique_ptr<Dispatcher> dispatcher;
-  std::unique_ptr<io::Server> server;
-  std::uint16_t port = 0;      // UDP and TCP
-  std::uint16_t tls_port = 0;  // DNS over TLS
+  std::unique_ptr<Instance> instance;
+  ZoneManager* zones = nullptr;  // the instance's
+  std::uint16_t port = 0;        // UDP and TCP
+  std::uint16_t tls_port = 0;    // DNS over TLS
 
  private:
   Daemon() = default;

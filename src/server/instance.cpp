@@ -1,0 +1,140 @@
+#include "server/instance.hpp"
+
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "server/dispatcher.hpp"
+#include "server/notify_sender.hpp"
+
+namespace dnspush::server {
+
+namespace fs = std::filesystem;
+
+Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
+  if (!c.tls_certificate.empty()) {
+    return io::TlsContext::server(c.tls_certificate.string(), c.tls_key.string());
+  }
+  // No configured credentials: a self-signed certificate, made once and reused.
+  const fs::path cert = c.state_dir / "self-signed-cert.pem";
+  const fs::path key = c.state_dir / "self-signed-key.pem";
+  std::error_code ec;
+  if (!fs::exists(cert, ec) || !fs::exists(key, ec)) {
+    std::vector<std::string> names = c.tls_names;
+    for (const auto& e : c.tls) {
+      unsigned char any[16] = {};
+      unsigned char buf[16];
+      inet_pton(e.v6 ? AF_INET6 : AF_INET, e.address.c_str(), buf);
+      if (std::memcmp(buf, any, e.v6 ? 16 : 4) != 0) names.push_back(e.address);
+    }
+    if (auto r = io::TlsContext::generate_self_signed(cert.string(), key.string(), names); !r) {
+      return tl::unexpected(r.error());
+    }
+    spdlog::info("generated a self-signed TLS certificate: {} (key {})", cert.string(),
+                 key.string());
+  } else {
+    spdlog::info("using the self-signed TLS certificate {}", cert.string());
+  }
+  return io::TlsContext::server(cert.string(), key.string());
+}
+
+struct Instance::Impl {
+  Config config;
+  auth::Responder responder;
+  std::unique_ptr<ZoneManager> zones;
+  std::shared_ptr<NotifySender> notify;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<io::Server> io;
+  bool started = false;
+  bool stopped = false;
+
+  explicit Impl(Config c, const auth::ResponderOptions& ro) : config(std::move(c)), responder(ro) {}
+};
+
+Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOptions o) {
+  auth::ResponderOptions ro;
+  ro.default_udp_payload = config.udp_payload;
+  ro.max_udp_payload = config.udp_payload;
+  auto impl = std::make_unique<Impl>(std::move(config), ro);
+  const Config& c = impl->config;
+
+  ZoneManagerOptions zo;
+  zo.now = o.now;
+  auto zones = ZoneManager::create(c, impl->responder, zo);
+  if (!zones) return tl::unexpected(zones.error());
+  impl->zones = std::move(*zones);
+  impl->notify = NotifySender::create(c, o.now);
+  impl->zones->add_listener(impl->notify);
+  impl->dispatcher = std::make_unique<Dispatcher>(impl->responder, *impl->zones, o.now);
+
+  io::ServerOptions so;
+  so.dns = c.dns;
+  so.tls = c.tls;
+  so.workers = c.effective_workers();
+  so.tcp_idle_timeout = c.tcp_idle_timeout;
+  so.tls_handshake_timeout = c.tls_handshake_timeout;
+  so.max_connections = c.max_connections;
+  so.max_connections_per_address = c.max_connections_per_address;
+  so.max_pending_bytes = c.max_pending_bytes;
+  if (!c.tls.empty()) {
+    so.tls_context = o.tls;
+    if (!so.tls_context) {
+      auto t = tls_context(c);
+      if (!t) return tl::unexpected(t.error());
+      so.tls_context = *t;
+    }
+  }
+  auto server = io::Server::create(so, impl->dispatcher->handler());
+  if (!server) return tl::unexpected(server.error());
+  impl->io = std::move(*server);
+  return std::unique_ptr<Instance>(new Instance(std::move(impl)));
+}
+
+Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Instance::~Instance() {
+  stop();
+}
+
+void Instance::add_listener(std::shared_ptr<ChangesetListener> l) {
+  impl_->zones->add_listener(std::move(l));
+}
+
+void Instance::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->notify->start();
+  impl_->zones->start();
+  impl_->io->start();
+}
+
+void Instance::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->zones->stop();
+  impl_->notify->stop();
+  impl_->io->stop();
+}
+
+void Instance::reload() {
+  impl_->zones->reload();
+}
+
+const Config& Instance::config() const {
+  return impl_->config;
+}
+const std::vector<io::BoundAddress>& Instance::bound() const {
+  return impl_->io->bound();
+}
+ZoneManager& Instance::zones() {
+  return *impl_->zones;
+}
+const auth::Responder& Instance::responder() const {
+  return impl_->responder;
+}
+io::Server& Instance::io() {
+  return *impl_->io;
+}
+
+}  // namespace dnspush::server

@@ -1,0 +1,159 @@
+#include "server/notify_sender.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+#include <unordered_map>
+
+#include "io/loop.hpp"
+#include "xfr/acl.hpp"
+
+namespace dnspush::server {
+
+struct NotifySender::Impl {
+  struct Zone {
+    const ZoneConfig* config = nullptr;
+    std::unique_ptr<xfr::NotifyOut> notify;
+    std::vector<xfr::IpAddress> addrs;  // parsed config->notify, same order
+  };
+
+  const Config& config;
+  io::Loop loop;
+  std::unordered_map<wire::Name, Zone, wire::NameHash> zones;
+  std::mt19937 rng{std::random_device{}()};
+  std::optional<io::Loop::TimerId> timer;
+  std::optional<TimePoint> timer_at;
+  bool started = false;
+
+  explicit Impl(const Config& c) : config(c) {}
+  void on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes);
+  void pump();
+};
+
+std::shared_ptr<NotifySender> NotifySender::create(const Config& config, WallClock now,
+                                                   xfr::NotifyConfig cfg) {
+  auto impl = std::make_unique<Impl>(config);
+  Impl* raw = impl.get();
+  for (const auto& zc : config.zones) {
+    if (zc.notify.empty()) continue;
+    auto origin = wire::Name::from_text(zc.origin);
+    if (!origin) continue;  // the configuration checked it
+    Impl::Zone z;
+    z.config = &zc;
+    for (const auto& e : zc.notify) {
+      auto ip = xfr::IpAddress::parse(e.address);
+      z.addrs.push_back(ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0}));
+    }
+    // RFC 8945: NOTIFYs signed with the zone's notify-key, room kept for the TSIG.
+    xfr::NotifyConfig ncfg = cfg;
+    xfr::NotifyOut::Signer signer;
+    if (zc.notify_key) {
+      ncfg.signer_reserve = wire::tsig_wire_size(*zc.notify_key);
+      signer = xfr::tsig_notify_signer(*zc.notify_key, now);
+    }
+    z.notify = std::make_unique<xfr::NotifyOut>(
+        *origin, zc.notify.size(), [raw] { return static_cast<std::uint16_t>(raw->rng()); }, ncfg,
+        std::move(signer));
+    impl->zones.emplace(*origin, std::move(z));
+  }
+  if (!impl->zones.empty()) {
+    if (auto r = impl->loop.open_udp(
+            [raw](const io::Endpoint& from, auto bytes) { raw->on_datagram(from, bytes); });
+        !r) {
+      spdlog::warn("NOTIFY out disabled: {}", r.error().message);
+      impl->zones.clear();
+    }
+  }
+  return std::shared_ptr<NotifySender>(new NotifySender(std::move(impl)));
+}
+
+NotifySender::NotifySender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+NotifySender::~NotifySender() {
+  stop();
+}
+
+void NotifySender::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->loop.start();
+}
+
+void NotifySender::stop() {
+  impl_->loop.stop();
+}
+
+void NotifySender::on_commit(const zone::CommitPtr& commit) {
+  if (!impl_->zones.contains(commit->origin)) return;
+  Impl* raw = impl_.get();
+  impl_->loop.post([raw, commit] {
+    auto it = raw->zones.find(commit->origin);
+    if (it == raw->zones.end()) return;
+    it->second.notify->notify(commit->after->soa_record(), Clock::now());
+    raw->pump();
+  });
+}
+
+void NotifySender::Impl::on_datagram(const io::Endpoint& from,
+                                     std::span<const std::uint8_t> bytes) {
+  auto ip = xfr::IpAddress::parse(from.address);
+  if (!ip) return;
+  for (auto& [origin, z] : zones) {
+    for (std::size_t t = 0; t < z.addrs.size(); ++t) {
+      // RFC 1996 §3.6: a response is matched by source address and port (and id).
+      if (z.config->notify[t].port == from.port && z.addrs[t].unmapped() == ip->unmapped()) {
+        z.notify->receive(t, bytes, Clock::now());
+      }
+    }
+  }
+  pump();
+}
+
+void NotifySender::Impl::pump() {
+  std::optional<TimePoint> next;
+  for (auto& [origin, z] : zones) {
+    while (auto tx = z.notify->poll_transmit()) {
+      loop.send_udp(z.config->notify[tx->target], tx->bytes);
+    }
+    while (auto ev = z.notify->poll_event()) {
+      const auto& target = z.config->notify[ev->target];
+      switch (ev->outcome) {
+        case xfr::NotifyEvent::Outcome::kAcknowledged:
+          spdlog::info("NOTIFY {} serial {} acknowledged by {}", origin.to_text(),
+                       ev->serial.value(), target.to_string());
+          break;
+        case xfr::NotifyEvent::Outcome::kNotImplemented:
+        case xfr::NotifyEvent::Outcome::kRejected:
+          spdlog::warn("NOTIFY {} serial {} answered {} by {}", origin.to_text(),
+                       ev->serial.value(), wire::to_text(ev->rcode), target.to_string());
+          break;
+        case xfr::NotifyEvent::Outcome::kTimedOut:
+          spdlog::warn("NOTIFY {} serial {}: no answer from {} after {} tries", origin.to_text(),
+                       ev->serial.value(), target.to_string(), ev->sends);
+          break;
+        case xfr::NotifyEvent::Outcome::kSignFailed:
+          spdlog::error("NOTIFY {} to {}: signing failed", origin.to_text(), target.to_string());
+          break;
+      }
+    }
+    if (auto t = z.notify->next_timeout(); t && (!next || *t < *next)) next = t;
+  }
+  if (!next) {
+    if (timer) loop.cancel(*timer);
+    timer.reset();
+    timer_at.reset();
+    return;
+  }
+  if (timer && timer_at == next) return;
+  if (timer) loop.cancel(*timer);
+  timer_at = next;
+  timer = loop.schedule(*next, [this] {
+    timer.reset();
+    timer_at.reset();
+    const auto now = Clock::now();
+    for (auto& [origin, z] : zones) z.notify->on_timeout(now);
+    pump();
+  });
+}
+
+}  // namespace dnspush::server

@@ -5,6 +5,7 @@
 // Free of GoogleTest so fuzz/fuzz_push_index.cpp can use it too.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -90,6 +91,17 @@ class ClientModel {
       }
     }
     return out;
+  }
+
+  // Drops what none of `subs` covers (a cancelled subscription's records).
+  void prune(const std::vector<Subscribe>& subs) {
+    std::erase_if(records_, [&](const auto& kv) {
+      return std::none_of(subs.begin(), subs.end(), [&](const Subscribe& s) {
+        return key_of(s.name) == kv.first.first &&
+               (s.type == wire::RRType::ANY ||
+                static_cast<std::uint16_t>(s.type) == kv.first.second);
+      });
+    });
   }
 
   const Records& records() const { return records_; }

@@ -4,8 +4,9 @@
 // values in two flat arrays: 12 bytes a slot, at 3/8..3/4 load 16-32 bytes an entry, where
 // std::unordered_map costs about 40 and one allocation per entry.
 //
-// Single-threaded. The key ~0 is reserved (the empty marker). Grows at 3/4 load, shrinks
-// below 1/8 (hysteresis, so erase/insert at a boundary does not rehash each time).
+// Single-threaded. Every 64-bit key is allowed: ~0, the empty-slot marker, is kept apart.
+// Grows at 3/4 load, shrinks below 1/8 (hysteresis, so erase/insert at a boundary does not
+// rehash each time).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,7 @@ class FlatMap64 {
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
 
   std::optional<std::uint32_t> find(std::uint64_t key) const {
+    if (key == kEmpty) return empty_key_;
     if (keys_.empty()) return std::nullopt;
     for (std::size_t i = slot(key);; i = (i + 1) & mask()) {
       if (keys_[i] == key) return values_[i];
@@ -29,6 +31,10 @@ class FlatMap64 {
 
   // Inserts or overwrites.
   void insert(std::uint64_t key, std::uint32_t value) {
+    if (key == kEmpty) {
+      empty_key_ = value;
+      return;
+    }
     if ((size_ + 1) * 4 > keys_.size() * 3) rehash(keys_.empty() ? 16 : keys_.size() * 2);
     std::size_t i = slot(key);
     while (keys_[i] != kEmpty && keys_[i] != key) i = (i + 1) & mask();
@@ -38,6 +44,11 @@ class FlatMap64 {
   }
 
   bool erase(std::uint64_t key) {
+    if (key == kEmpty) {
+      const bool had = empty_key_.has_value();
+      empty_key_.reset();
+      return had;
+    }
     if (keys_.empty()) return false;
     std::size_t i = slot(key);
     while (keys_[i] != key) {
@@ -61,7 +72,7 @@ class FlatMap64 {
     return true;
   }
 
-  std::size_t size() const { return size_; }
+  std::size_t size() const { return size_ + (empty_key_ ? 1 : 0); }
   std::size_t memory_bytes() const {
     return keys_.capacity() * sizeof(std::uint64_t) + values_.capacity() * sizeof(std::uint32_t);
   }
@@ -95,7 +106,8 @@ class FlatMap64 {
 
   std::vector<std::uint64_t> keys_;
   std::vector<std::uint32_t> values_;
-  std::size_t size_ = 0;
+  std::size_t size_ = 0;  // in the arrays
+  std::optional<std::uint32_t> empty_key_;
 };
 
 }  // namespace dnspush::push::detail

@@ -4,8 +4,14 @@
 
 namespace dnspush::push {
 
+namespace {
+std::uint64_t key_of(SessionId id) {
+  return static_cast<std::uint64_t>(id);
+}
+}  // namespace
+
 SubscriptionIndex::SlotId SubscriptionIndex::open(SessionId id) {
-  if (const auto it = session_map_.find(id); it != session_map_.end()) return it->second;
+  if (const auto s = session_map_.find(key_of(id))) return *s;
   SlotId s;
   if (!free_sessions_.empty()) {
     s = free_sessions_.back();
@@ -17,24 +23,22 @@ SubscriptionIndex::SlotId SubscriptionIndex::open(SessionId id) {
   sessions_[s] = Session{};
   sessions_[s].id = id;
   sessions_[s].live = true;
-  session_map_.emplace(id, s);
+  session_map_.insert(key_of(id), s);
   return s;
 }
 
 std::optional<SubscriptionIndex::SlotId> SubscriptionIndex::find_session(SessionId id) const {
-  const auto it = session_map_.find(id);
-  if (it == session_map_.end()) return std::nullopt;
-  return it->second;
+  return session_map_.find(key_of(id));
 }
 
 void SubscriptionIndex::close(SessionId id) {
-  const auto it = session_map_.find(id);
-  if (it == session_map_.end()) return;
-  const SlotId s = it->second;
+  const auto found = session_map_.find(key_of(id));
+  if (!found) return;
+  const SlotId s = *found;
   while (sessions_[s].first != kNone) remove(sessions_[s].first);
   sessions_[s] = Session{};
   free_sessions_.push_back(s);
-  session_map_.erase(it);
+  session_map_.erase(key_of(id));
 }
 
 std::optional<SubscriptionIndex::SubId> SubscriptionIndex::find_by_message_id(
@@ -45,7 +49,7 @@ std::optional<SubscriptionIndex::SubId> SubscriptionIndex::find_by_message_id(
 std::optional<SubscriptionIndex::GroupId> SubscriptionIndex::find_group(const NameEntry& e,
                                                                         wire::RRType t,
                                                                         wire::RRClass c) const {
-  for (const GroupId g : e.groups) {
+  for (GroupId g = e.first_group; g != kNone; g = groups_[g].next) {
     if (groups_[g].type == t && groups_[g].cls == c) return g;
   }
   return std::nullopt;
@@ -82,8 +86,8 @@ SubscriptionIndex::SubId SubscriptionIndex::add(SlotId s, const Subscribe& key,
     grp.name = &*nit;
     grp.type = key.type;
     grp.cls = key.cls;
-    grp.live = true;
-    entry.groups.push_back(g);
+    grp.next = entry.first_group;
+    entry.first_group = g;
   }
 
   SubId id;
@@ -133,9 +137,10 @@ void SubscriptionIndex::remove(SubId id) {
   grp.subs.pop_back();
   if (grp.subs.empty()) {
     const GroupId g = sub.group;
-    auto& gs = grp.name->second.groups;
-    gs.erase(std::find(gs.begin(), gs.end(), g));
-    if (gs.empty()) names_.erase(names_.find(grp.name->first));
+    GroupId* link = &grp.name->second.first_group;
+    while (*link != g) link = &groups_[*link].next;
+    *link = grp.next;
+    if (grp.name->second.first_group == kNone) names_.erase(names_.find(grp.name->first));
     grp = Group{};  // drops the cached initial PUSH and the subs vector's memory
     free_groups_.push_back(g);
   } else if (grp.subs.capacity() > 16 && grp.subs.size() * 4 < grp.subs.capacity()) {
@@ -152,9 +157,11 @@ SubscriptionIndex::NameMap::value_type* SubscriptionIndex::find_name(const wire:
 }
 
 bool SubscriptionIndex::check() const {
-  std::size_t total = 0;
-  for (const auto& [id, s] : session_map_) {
-    if (s >= sessions_.size() || !sessions_[s].live || sessions_[s].id != id) return false;
+  std::size_t total = 0, live = 0;
+  for (SlotId s = 0; s < sessions_.size(); ++s) {
+    if (!sessions_[s].live) continue;
+    ++live;
+    if (session_map_.find(key_of(sessions_[s].id)) != s) return false;
     std::uint32_t n = 0;
     SubId prev = kNone;
     for (SubId i = sessions_[s].first; i != kNone; i = subs_[i].next) {
@@ -163,32 +170,36 @@ bool SubscriptionIndex::check() const {
       if (keys_.find(message_key(s, sub.message_id)) != i) return false;
       if (keys_.find(group_key(s, sub.group)) != i) return false;
       const Group& g = groups_[sub.group];
-      if (!g.live || sub.pos >= g.subs.size() || g.subs[sub.pos] != i) return false;
+      if (g.name == nullptr || sub.pos >= g.subs.size() || g.subs[sub.pos] != i) return false;
       prev = i;
     }
     if (n != sessions_[s].count) return false;
     total += n;
   }
+  if (live != session_map_.size() || live + free_sessions_.size() != sessions_.size()) return false;
   if (total != sub_count_ || keys_.size() != 2 * sub_count_) return false;
   std::size_t in_groups = 0, live_groups = 0;
   for (GroupId g = 0; g < groups_.size(); ++g) {
     const Group& grp = groups_[g];
-    if (!grp.live) continue;
+    if (grp.name == nullptr) continue;
     ++live_groups;
     if (grp.subs.empty()) return false;
     in_groups += grp.subs.size();
     const auto it = names_.find(grp.name->first);
     if (it == names_.end() || &*it != grp.name) return false;
-    const auto& gs = it->second.groups;
-    if (std::count(gs.begin(), gs.end(), g) != 1) return false;
-    for (const GroupId other : gs) {
-      if (other != g && groups_[other].type == grp.type && groups_[other].cls == grp.cls)
+    std::size_t seen = 0, hops = 0;
+    for (GroupId o = it->second.first_group; o != kNone; o = groups_[o].next) {
+      if (++hops > groups_.size() || groups_[o].name != grp.name) return false;
+      if (o == g)
+        ++seen;
+      else if (groups_[o].type == grp.type && groups_[o].cls == grp.cls)
         return false;  // one group per (name, type, class)
     }
+    if (seen != 1) return false;
   }
   if (in_groups != sub_count_ || live_groups != groups()) return false;
   for (const auto& [name, e] : names_) {
-    if (e.groups.empty()) return false;
+    if (e.first_group == kNone) return false;
   }
   return true;
 }

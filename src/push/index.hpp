@@ -51,7 +51,7 @@ class SubscriptionIndex {
   using NameMap = std::unordered_map<wire::Name, NameEntry, wire::NameHash>;
 
   struct NameEntry {
-    std::vector<GroupId> groups;
+    GroupId first_group = kNone;  // the name's groups, linked through Group::next
     // The zone the name was subscribed in, as its origin's label count: a commit to another
     // zone (a parent whose delegation names this child apex) is not this name's change.
     std::uint8_t zone_labels = 0;
@@ -70,12 +70,12 @@ class SubscriptionIndex {
   };
 
   struct Group {
-    NameMap::value_type* name = nullptr;  // the entry's node (stable in NameMap)
+    NameMap::value_type* name = nullptr;  // the entry's node (stable in NameMap); null: free
+    GroupId next = kNone;                 // the next group at the same name
     wire::RRType type{};
     wire::RRClass cls{};
     std::vector<SubId> subs;
     InitialCache initial;
-    bool live = false;
   };
 
   struct Subscription {
@@ -126,7 +126,7 @@ class SubscriptionIndex {
   }
   std::optional<GroupId> find_group(const NameEntry& e, wire::RRType t, wire::RRClass c) const;
 
-  std::unordered_map<SessionId, SlotId> session_map_;
+  detail::FlatMap64 session_map_;  // SessionId -> SlotId
   std::vector<Session> sessions_;
   std::vector<SlotId> free_sessions_;
   NameMap names_;

@@ -199,9 +199,13 @@ std::vector<SharedBytes> PushWorker::initial_push(SubId id, const zone::Zone& zo
   counters_.messages += msgs.size();
   counters_.bytes_encoded += total_bytes(msgs);
   counters_.bytes_delivered += total_bytes(msgs);
-  cache.messages = std::make_shared<const std::vector<SharedBytes>>(msgs);
-  cache.version = version;
-  cache.options_key = key;
+  // Nothing to send (a name without records yet) is not worth a cache entry.
+  cache = {};
+  if (!msgs.empty()) {
+    cache.messages = std::make_shared<const std::vector<SharedBytes>>(msgs);
+    cache.version = version;
+    cache.options_key = key;
+  }
   return msgs;
 }
 
@@ -307,7 +311,8 @@ std::vector<Delivery> PushWorker::on_commit(const zone::Commit& c) {
   // 2. Their groups that match a touched type, and in them the subscriptions older than
   // this commit (the version rule): (session, group) pairs.
   for (Touched& t : touched_) {
-    for (const GroupId gid : t.node->second.groups) {
+    for (GroupId gid = t.node->second.first_group; gid != SubscriptionIndex::kNone;
+         gid = index_.group(gid).next) {
       auto& g = index_.group(gid);
       if (g.type != RRType::ANY &&
           std::find(t.types.begin(), t.types.end(), g.type) == t.types.end())

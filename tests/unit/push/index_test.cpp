@@ -34,6 +34,13 @@ TEST(FlatMap64, InsertFindEraseAgainstAReference) {
       for (const auto& [k, v] : ref) ASSERT_EQ(m.find(k), v);
     }
   }
+  // ~0 (the empty-slot marker) is a key like any other.
+  EXPECT_FALSE(m.find(~std::uint64_t{0}).has_value());
+  m.insert(~std::uint64_t{0}, 42);
+  EXPECT_EQ(m.find(~std::uint64_t{0}), 42u);
+  EXPECT_EQ(m.size(), ref.size() + 1);
+  EXPECT_TRUE(m.erase(~std::uint64_t{0}));
+  EXPECT_FALSE(m.erase(~std::uint64_t{0}));
   for (const auto& [k, v] : ref) EXPECT_TRUE(m.erase(k));
   EXPECT_EQ(m.size(), 0u);
   EXPECT_FALSE(m.find(1).has_value());

@@ -173,7 +173,9 @@ class Harness {
     return cfg;
   }
 
-  SessionId session(FuzzedDataProvider& in) { return SessionId{in.ConsumeIntegralInRange<std::uint64_t>(0, 4)}; }
+  SessionId session(FuzzedDataProvider& in) {
+    return SessionId{in.ConsumeIntegralInRange<std::uint64_t>(0, 4)};
+  }
 
   void subscribe(FuzzedDataProvider& in) {
     const SessionId s = session(in);

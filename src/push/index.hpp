@@ -94,6 +94,10 @@ class SubscriptionIndex {
   void close(SessionId id);
 
   std::optional<SubId> find_by_message_id(SlotId s, std::uint16_t message_id) const;
+  // The session's subscription in group `g`, if any.
+  std::optional<SubId> find_in_group(SlotId s, GroupId g) const {
+    return keys_.find(group_key(s, g));
+  }
   std::optional<SubId> find(SlotId s, const Subscribe& key) const;
   // Adds a subscription; the caller checked it is not a duplicate.
   SubId add(SlotId s, const Subscribe& key, std::uint16_t message_id, std::uint64_t version,
@@ -107,6 +111,7 @@ class SubscriptionIndex {
   Group& group(GroupId g) { return groups_[g]; }
   const Group& group(GroupId g) const { return groups_[g]; }
   const Subscription& sub(SubId id) const { return subs_[id]; }
+  void set_version(SubId id, std::uint64_t version) { subs_[id].version = version; }
 
   std::size_t subscriptions() const { return sub_count_; }
   std::size_t sessions() const { return session_map_.size(); }

@@ -227,9 +227,32 @@ UnsubscribeResult PushWorker::unsubscribe(SessionId session, std::span<const std
     ++counters_.unsubscribe_unmatched;
     return UnsubscribeResult::kNoMatch;
   }
+  catch_up_overlaps(*id);
   index_.remove(*id);
   ++counters_.unsubscribe_removed;
   return UnsubscribeResult::kRemoved;
+}
+
+void PushWorker::catch_up_overlaps(SubId id) {
+  // The session's cache holds what `id` and its other subscriptions at the same name
+  // brought, each at its own version. A newer one (version v2) skips the commits up to v2
+  // that have not reached this worker yet, counting on `id` (older) to deliver them for
+  // the records both cover, e.g. the delete of a record the newer one's initial answer no
+  // longer had. With `id` gone, the newer one must take over those commits: its version
+  // drops to what the session has seen for the overlap. Such commits may repeat what its
+  // initial PUSH said (an add of a record the client has, or a delete of one it lacks),
+  // which RFC 8765 clients take as no change; missing them would leave stale records.
+  const auto& gone = index_.sub(id);
+  const std::uint64_t seen = std::max(gone.version, last_commit_);
+  const auto& g = index_.group(gone.group);
+  for (GroupId o = g.name->second.first_group; o != SubscriptionIndex::kNone;
+       o = index_.group(o).next) {
+    const auto& other = index_.group(o);
+    const bool overlap = g.type == RRType::ANY || other.type == RRType::ANY || g.type == other.type;
+    if (o == gone.group || !overlap) continue;
+    const auto t = index_.find_in_group(gone.session, o);
+    if (t && index_.sub(*t).version > seen) index_.set_version(*t, seen);
+  }
 }
 
 ReconfirmResult PushWorker::reconfirm(SessionId, std::span<const std::uint8_t> data,

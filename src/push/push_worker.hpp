@@ -19,7 +19,11 @@
 // version; on_commit() skips it for commits at or before that version and includes it in
 // every later one, so a SUBSCRIBE racing a commit neither misses nor repeats a change. The
 // caller passes the current catalogue, which is never older than the last commit it posted
-// here; an older one is answered SERVFAIL (it would miss commits) and counted.
+// here; an older one is answered SERVFAIL (it would miss commits) and counted. One case
+// repeats instead of missing: when a session cancels a subscription while commits are in
+// flight and another of its subscriptions at the same name is newer than those commits,
+// that one takes them over (see catch_up_overlaps), which may re-send what its initial
+// PUSH already said; RFC 8765 clients take a repeated add or delete as no change.
 //
 // Threading: none; one PushWorker per io worker thread, owned by it.
 // Bounds (PushConfig): subscriptions per session and per worker, a SUBSCRIBE rate per
@@ -173,6 +177,7 @@ class PushWorker {
   SubscribeResult abort(const char* why);
   std::uint32_t options_key(const SessionOptions& o) const;
   void touch(const wire::Record& r, std::uint64_t version, std::uint8_t zone_labels, bool removed);
+  void catch_up_overlaps(SubscriptionIndex::SubId id);
   std::vector<SharedBytes> encode_run(const Run& run);
   bool same_signature(const Run& a, const Run& b) const;
   std::vector<SharedBytes> initial_push(SubscriptionIndex::SubId sub, const zone::Zone& zone,

@@ -293,6 +293,24 @@ TEST(PushCommit, DeletesReachASessionWhoseNewerSubscriptionNeverHadTheRecord) {
             (Strings{"del www.example.com. A 192.0.2.10"}));
 }
 
+TEST(PushCommit, CancellingTheOlderOfTwoOverlappingSubscriptionsKeepsTheCacheRight) {
+  Fixture f;
+  test::ClientModel client;
+  for (const auto& m : f.subscribe(kS, "www.example.com.", RRType::A)) client.apply(m, false);
+  const std::uint16_t a_id = f.next_id - 1;
+  const auto c1 = f.zones.commit("www 300 A 192.0.2.10", "");  // on its way to the worker
+  for (const auto& m : f.subscribe(kS, "www.example.com.", RRType::ANY)) client.apply(m, false);
+  // The A subscription would have carried commit 1's delete; the client cancels it first.
+  ASSERT_EQ(f.worker.unsubscribe(kS, Bytes{0, static_cast<std::uint8_t>(a_id)}),
+            UnsubscribeResult::kRemoved);
+  client.prune({test::sub("www.example.com.", RRType::ANY)});
+  // The ANY subscription takes the commit over, so .10 does not stay in the cache.
+  for (const auto& m : for_session(f.worker.on_commit(*c1), kS))
+    ASSERT_TRUE(client.apply(m, false));
+  EXPECT_EQ(client.records(), test::ClientModel::expected(
+                                  *f.zones.zone(), {test::sub("www.example.com.", RRType::ANY)}));
+}
+
 TEST(PushCommit, AParentCommitDoesNotPushToAChildApexSubscription) {
   Fixture f;
   f.zones.add_zone(

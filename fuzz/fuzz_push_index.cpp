@@ -193,6 +193,8 @@ class Harness {
       close(s);  // what the caller does: the session is gone
       return;
     }
+    // RFC 8765 §6.2.2: NXDOMAIN is never a SUBSCRIBE answer.
+    if (r.rcode == wire::Rcode::NXDOMAIN) violated("NXDOMAIN");
     if (r.rcode != wire::Rcode::NOERROR) {
       if (!r.retry_delay || !r.initial_push.empty()) violated("refusal without Retry Delay");
       return;

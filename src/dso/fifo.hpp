@@ -1,0 +1,52 @@
+// A first-in first-out queue on one ring buffer. libstdc++'s std::deque allocates a map
+// and a 512-byte node even when empty; a session holds two queues and there are tens of
+// thousands of sessions per worker. A Fifo starts with no memory, and when it empties
+// after having grown past kKeep slots it gives its buffer back (a burst of PUSH messages
+// does not pin memory), while a small buffer is kept to avoid an allocation per message.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace dnspush::dso {
+
+template <class T>
+class Fifo {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  T& front() { return buf_[head_]; }
+  const T& front() const { return buf_[head_]; }
+
+  void push_back(T v) {
+    if (size_ == buf_.size()) grow();
+    buf_[(head_ + size_) % buf_.size()] = std::move(v);
+    ++size_;
+  }
+  T pop_front() {
+    T v = std::move(buf_[head_]);
+    buf_[head_] = T{};
+    head_ = (head_ + 1) % buf_.size();
+    if (--size_ == 0 && buf_.size() > kKeep) clear();
+    return v;
+  }
+  void clear() {
+    buf_ = {};
+    head_ = size_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 8;
+  void grow() {
+    std::vector<T> next(buf_.empty() ? 4 : buf_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) next[i] = std::move(buf_[(head_ + i) % buf_.size()]);
+    buf_ = std::move(next);
+    head_ = 0;
+  }
+  std::vector<T> buf_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace dnspush::dso

@@ -40,6 +40,7 @@
 // false/nullopt return and change nothing.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -166,6 +167,8 @@ class Session {
   // session active) until end_operation() or a cancellation (§5.6).
   std::optional<std::uint16_t> request(const Tlv& primary, TimePoint now, bool long_lived = false,
                                        std::span<const Tlv> additional = {});
+  // This side ended a long-lived operation (e.g. sent UNSUBSCRIBE). A cancellation of it
+  // that crossed on the wire is then dropped quietly instead of aborting.
   void end_operation(std::uint16_t id, TimePoint now);
   // Client: a Keepalive request asking for SessionConfig::timeouts (it also establishes
   // the session). The session sends these itself when the keepalive interval is due.
@@ -215,6 +218,7 @@ class Session {
   void handle_keepalive_request(const MessageView& m, bool padded, TimePoint now);
   bool additional_allowed(const MessageView& m, TimePoint now);
   bool owes_request(std::uint16_t id) const;
+  bool recently_ended(std::uint16_t id) const;
   const AppTlv* app_tlv(TlvType t) const;
   bool may_initiate(const AppTlv& a, Role r) const;
   bool apply_server_timeouts(const Keepalive& k, TimePoint now);
@@ -269,6 +273,12 @@ class Session {
   std::vector<std::uint16_t> queries_;  // our DNS queries awaiting an answer
   std::uint16_t next_id_ = 1;
   std::optional<std::uint16_t> keepalive_id_;
+  // Operations this side ended lately: the responder may have cancelled one before it
+  // heard (§5.6 racing an UNSUBSCRIBE), and that response is no protocol error. These ids
+  // are not handed out again while listed.
+  static constexpr std::size_t kRecentlyEnded = 8;
+  std::array<std::uint16_t, kRecentlyEnded> ended_{};
+  std::size_t ended_next_ = 0;
 
   Fifo<Frame> out_;
   std::size_t queued_bytes_ = 0;

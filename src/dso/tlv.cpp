@@ -59,6 +59,11 @@ Result<Keepalive> decode_keepalive(std::span<const std::uint8_t> data) {
   return k;
 }
 
+std::uint32_t retry_delay_ms(Duration d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0xFFFFFFFF));
+}
+
 std::array<std::uint8_t, 4> encode_retry_delay(std::uint32_t ms) {
   return {static_cast<std::uint8_t>(ms >> 24), static_cast<std::uint8_t>(ms >> 16),
           static_cast<std::uint8_t>(ms >> 8), static_cast<std::uint8_t>(ms)};

@@ -61,7 +61,10 @@ struct Keepalive {
 std::array<std::uint8_t, 8> encode_keepalive(const Keepalive& k);
 Result<Keepalive> decode_keepalive(std::span<const std::uint8_t> data);
 
-// Retry Delay TLV data (RFC 8490 §7.2): exactly 4 bytes, milliseconds.
+// Retry Delay TLV data (RFC 8490 §7.2): exactly 4 bytes, milliseconds. Unlike the
+// Keepalive values, 0xFFFFFFFF is a finite "49.7 days" (§6.6.3); retry_delay_ms clamps a
+// Duration into 0..0xFFFFFFFF.
+std::uint32_t retry_delay_ms(Duration d);
 std::array<std::uint8_t, 4> encode_retry_delay(std::uint32_t ms);
 Result<std::uint32_t> decode_retry_delay(std::span<const std::uint8_t> data);
 

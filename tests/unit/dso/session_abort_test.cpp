@@ -131,6 +131,15 @@ TEST(SessionAbort, ResponseToARequestNeverSent) {
   expect_abort(cl.s, cl.feed(response(77, {})), CloseReason::kBadMessageId);
 }
 
+TEST(SessionAbort, SecondNoerrorForAnAcceptedOperation) {
+  // Only an error RCODE may follow the response of a long-lived operation (§5.6).
+  Client cl;
+  cl.establish();
+  auto id = cl.s.request(Tlv{TlvType::SUBSCRIBE, kQuestion}, t0, true);
+  expect_open(cl.s, cl.feed(response(*id)));
+  expect_abort(cl.s, cl.feed(response(*id)), CloseReason::kBadMessageId);
+}
+
 TEST(SessionAbort, ResponseWithIdZero) {
   Client cl;
   cl.establish();

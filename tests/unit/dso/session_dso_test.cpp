@@ -241,6 +241,23 @@ TEST(SessionDso, LongLivedOperationKeepsItsIdUntilCancelled) {
   EXPECT_EQ(closed(p.client_events)->reason, CloseReason::kBadMessageId);
 }
 
+TEST(SessionDso, CancellationCrossingTheClientsOwnEndIsNoError) {
+  // The client unsubscribes while the server, not yet knowing, cancels the same
+  // subscription (§5.6): the response finds no operation, and must not kill the session.
+  Pair p;
+  auto id = p.client.request(Tlv{TlvType::SUBSCRIBE, kQuestion}, p.now, true);
+  p.pump();
+  p.server.respond(*id, Rcode::NOERROR, p.now);
+  p.pump();
+  p.client.send_unidirectional(frame(unidirectional({tlv(TlvType::UNSUBSCRIBE, {0, 1})})), p.now);
+  p.client.end_operation(*id, p.now);
+  p.server.cancel(*id, Rcode::REFUSED, p.now);
+  p.pump();
+  EXPECT_EQ(p.client.state(), State::kOpen);
+  EXPECT_EQ(p.server.state(), State::kOpen);
+  EXPECT_EQ(only<ResponseEvent>(p.client_events).size(), 1u);  // just the first response
+}
+
 // ---- Retry Delay --------------------------------------------------------------------------
 
 TEST(SessionDso, RetryDelayClosesTheClientGracefully) {

@@ -150,8 +150,8 @@ class Session {
   // Server: new session timeouts from now on; sent as a unidirectional Keepalive when
   // the session is established (§7.1), used for later Keepalive responses either way.
   void set_timeouts(Timeouts t, TimePoint now);
-  // Server: tell the client to go away and not come back for `delay` (§6.6.1). Frames not
-  // yet handed to poll_transmit() are dropped, nothing else is sent, input is ignored
+  // Server: tell the client to go away and not come back for `delay` (§6.6.1). It goes
+  // out after what is already queued; nothing is sent after it, input is ignored
   // (§6.6.1.1), and if the client has not closed 5 s later the session is aborted. With
   // no DSO session yet there is nothing to send it on: the session closes instead and
   // this returns false.

@@ -14,6 +14,13 @@ namespace dnspush::dso {
 
 using wire::Rcode;
 
+namespace {
+
+// RFC 8490 §6.6.1: the server gives the client five seconds to close after Retry Delay.
+constexpr Duration kRetryDelayGrace = std::chrono::seconds(5);
+
+}  // namespace
+
 // ---- the application's side ----------------------------------------------------------------
 
 bool Session::answer(QueryToken token, Frame msg, TimePoint now, bool more) {
@@ -119,10 +126,9 @@ bool Session::retry_delay(Duration delay, Rcode rcode, TimePoint now) {
     close(now);
     return false;
   }
-  // §6.6.1: nothing after the Retry Delay; what the client has not been given yet would
-  // only delay it, and the client retries everything on its next session anyway.
-  out_.clear();
-  queued_bytes_ = 0;
+  // §6.6.1: the Retry Delay is the last message. What is already queued goes out before
+  // it: among it may be the NOERROR response that established the session, without which
+  // the client would take the Retry Delay for a protocol error (§5.1).
   // §7.2.1: the RCODE gives the reason; one a DSO header cannot carry becomes NOERROR,
   // which clients treat any unknown RCODE as anyway.
   const Rcode rc = static_cast<std::uint16_t>(rcode) > 0x0F ? Rcode::NOERROR : rcode;
@@ -134,7 +140,7 @@ bool Session::retry_delay(Duration delay, Rcode rcode, TimePoint now) {
   if (!queue(make_frame(std::move(*msg)), now, false)) return false;
   // §6.6.1.1: requests still in flight are ignored and never answered.
   shutdown_ = true;
-  shutdown_deadline_ = now + std::chrono::seconds(5);  // §6.6.1: five seconds to close
+  shutdown_deadline_ = now + kRetryDelayGrace;
   owed_queries_.clear();
   owed_requests_.clear();
   in_ = {};

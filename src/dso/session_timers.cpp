@@ -12,8 +12,6 @@ namespace {
 
 // RFC 8490 §5.1.1: a client waits 30 s for the response to its first DSO request.
 constexpr Duration kEstablishmentTimeout = std::chrono::seconds(30);
-// §6.6.1: the server gives the client five seconds to close after Retry Delay.
-constexpr Duration kRetryDelayGrace = std::chrono::seconds(5);
 // §6.4.1: a server aborts an inactive session after five seconds or twice the inactivity
 // timeout, whichever is greater.
 constexpr Duration kDelinquencyFloor = std::chrono::seconds(5);

@@ -281,7 +281,7 @@ TEST(SessionDso, RetryDelayClosesTheClientGracefully) {
   EXPECT_EQ(closed(events(p.server))->reason, CloseReason::kPeerClosed);
 }
 
-TEST(SessionDso, RetryDelayIgnoresLaterRequestsAndDropsUnsentFrames) {
+TEST(SessionDso, RetryDelayIsTheLastMessageAndLaterRequestsAreIgnored) {
   Server srv;
   srv.establish();
   srv.s.set_long_lived(1, t0);
@@ -293,13 +293,28 @@ TEST(SessionDso, RetryDelayIgnoresLaterRequestsAndDropsUnsentFrames) {
   EXPECT_TRUE(srv.feed(request(9, {tlv(TlvType::SUBSCRIBE, kQuestion)})).empty());
   EXPECT_FALSE(srv.s.answer(qs[0].token, frame(answer_to(qs[0].message)), t0));
   auto out = sent(srv.s);
-  ASSERT_EQ(out.size(), 1u);  // only the Retry Delay
-  auto v = parse_message(out[0]);
+  ASSERT_EQ(out.size(), 4u);  // what was queued before it, then the Retry Delay
+  auto v = parse_message(out.back());
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->id, 0);
   EXPECT_EQ(v->primary()->type, TlvType::RetryDelay);
   EXPECT_EQ(*decode_retry_delay(v->primary()->data), 10000u);
   EXPECT_TRUE(srv.s.wants_read());  // still reading, to see the client close
+}
+
+TEST(SessionDso, RetryDelayRightAfterTheEstablishingResponse) {
+  // The NOERROR that established the session is still queued when the server decides to
+  // shed the client: it must reach the client first, or the Retry Delay would look like
+  // a DSO message before the session (§5.1) and the client would abort.
+  Pair p;
+  auto id = p.client.request(Tlv{TlvType::SUBSCRIBE, kQuestion}, p.now, true);
+  p.pump();
+  p.server.respond(*id, Rcode::NOERROR, p.now);
+  ASSERT_TRUE(p.server.retry_delay(1min, Rcode::SERVFAIL, p.now));
+  p.pump();
+  EXPECT_TRUE(has<EstablishedEvent>(p.client_events));
+  EXPECT_EQ(only<RetryDelayEvent>(p.client_events).size(), 1u);
+  EXPECT_EQ(closed(p.client_events)->reason, CloseReason::kRetryDelay);
 }
 
 TEST(SessionDso, RetryDelayAsResponseAdditionalTlv) {

@@ -500,6 +500,8 @@ bool Session::apply_server_timeouts(const Keepalive& k, TimePoint now) {
 
 void Session::establish(TimePoint now) {
   established_ = true;
+  // A NOERROR proves DSO support, whatever an earlier pipelined request got (§5.1.1).
+  dso_refused_ = false;
   events_.push_back(EstablishedEvent{});
   // Apple's client establishes with SUBSCRIBE and never asks for timeouts: tell it ours
   // (RFC 8490 §7.1 lets the server send a unidirectional Keepalive at any time).

@@ -164,6 +164,29 @@ TEST(SessionDso, NotimpMeansNoDsoOnThisConnection) {
   EXPECT_EQ(only<QueryEvent>(p.server_events).size(), 2u);
 }
 
+TEST(SessionDso, PipelinedRequestsFirstRefusedThenAccepted) {
+  // Apple sends every SUBSCRIBE at once. The first answer, an error, makes the client
+  // assume no DSO (§5.1.1); the NOERROR that follows proves otherwise and the session
+  // works fully, Keepalives included.
+  SessionConfig sc = server_config();
+  sc.timeouts = {15s, 10s};
+  Pair p(sc);
+  auto a = p.client.request(Tlv{TlvType::SUBSCRIBE, kQuestion}, p.now, true);
+  auto b = p.client.request(Tlv{TlvType::SUBSCRIBE, kQuestion}, p.now, true);
+  p.pump();
+  p.server.respond(*a, Rcode::REFUSED, p.now);
+  p.pump();
+  EXPECT_FALSE(p.client.dso_available());
+  p.server.respond(*b, Rcode::NOERROR, p.now);
+  p.server.set_long_lived(1, p.now);
+  p.pump();
+  EXPECT_TRUE(p.client.established());
+  EXPECT_TRUE(p.client.dso_available());
+  p.run_until(p.now + 1min);
+  EXPECT_EQ(p.client.state(), State::kOpen);
+  EXPECT_EQ(p.server.state(), State::kOpen);
+}
+
 TEST(SessionDso, OrdinaryDnsContinuesInTheSessionAndCountsAsActivity) {
   Pair p;
   p.client.send_keepalive(p.now);

@@ -32,7 +32,7 @@ class Fifo {
     return v;
   }
   void clear() {
-    buf_ = {};
+    std::vector<T>().swap(buf_);  // (buf_ = {} would keep the capacity)
     head_ = size_ = 0;
   }
 

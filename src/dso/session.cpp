@@ -71,7 +71,7 @@ void Session::receive(std::span<const std::uint8_t> bytes, TimePoint now) {
 void Session::receive_eof(TimePoint now) {
   (void)now;
   if (state_ != State::kOpen) return;
-  in_ = {};
+  std::vector<std::uint8_t>().swap(in_);
   partial_since_.reset();
   if (shutdown_) {
     finish(State::kClosed, CloseReason::kPeerClosed, "the client closed after Retry Delay");
@@ -113,7 +113,7 @@ void Session::resume(TimePoint now) {
 
 void Session::after_input(TimePoint now, bool consumed_any) {
   if (state_ != State::kOpen || in_.empty()) {
-    in_ = {};  // an idle session holds no input buffer
+    std::vector<std::uint8_t>().swap(in_);  // an idle session holds no input buffer
     partial_since_.reset();
     return;
   }
@@ -535,7 +535,10 @@ bool Session::may_initiate(const AppTlv& a, Role r) const {
 
 std::optional<Event> Session::poll_event() {
   if (events_.empty()) return std::nullopt;
-  return events_.pop_front();
+  Event e = events_.pop_front();
+  // Events are drained right after each call: an idle session keeps no slots for them.
+  if (events_.empty()) events_.clear();
+  return e;
 }
 
 std::optional<Frame> Session::poll_transmit() {
@@ -646,7 +649,7 @@ void Session::finish(State s, CloseReason reason, std::string text) {
   keepalive_id_.reset();
   partial_since_.reset();
   shutdown_deadline_.reset();
-  if (!in_process_) in_ = {};
+  if (!in_process_) std::vector<std::uint8_t>().swap(in_);
   events_.push_back(ClosedEvent{reason, s == State::kAborted, std::move(text)});
 }
 

@@ -143,7 +143,7 @@ bool Session::retry_delay(Duration delay, Rcode rcode, TimePoint now) {
   shutdown_deadline_ = now + kRetryDelayGrace;
   owed_queries_.clear();
   owed_requests_.clear();
-  in_ = {};
+  std::vector<std::uint8_t>().swap(in_);
   partial_since_.reset();
   return true;
 }

@@ -20,11 +20,11 @@
 // same PUSH may sit in the queues of sessions on other threads.
 //
 // Bounds (everything a peer can grow):
-//   - input: at most max_buffered_input bytes are held (one partial message plus what
-//     arrived with it). Processing stops while max_outstanding queries/requests wait for
-//     the application, while reading is paused, and while events wait to be polled;
-//     wants_read() is then false. More input than the bound aborts (kInputOverflow) --
-//     only an owner that ignores wants_read() gets there.
+//   - input: at most max_buffered_input bytes are held (one partial message plus one
+//     read of up to 64 KiB with the default). Processing stops while max_outstanding
+//     queries/requests wait for the application or reading is paused; wants_read() is
+//     then false, and also while events wait to be polled. More input than the bound
+//     aborts (kInputOverflow) -- only an owner that ignores wants_read() gets there.
 //   - a message that has started must complete within message_timeout (slow-read attack,
 //     RFC 7766 §6.2.3), whatever the idle timers say.
 //   - transmit queue: at most max_queued_bytes (with prefixes); a frame that would pass it
@@ -35,9 +35,14 @@
 //
 // Failure policy: nothing a peer sends is asserted on or thrown. A fatal protocol error
 // (RFC 8490 §5.3.1) aborts this session only: state() becomes kAborted and a ClosedEvent
-// carries a CloseReason (metrics) and a text (log). Owner mistakes (answering an unknown
-// token, sending a malformed frame, DSO before the session exists) are refused with a
-// false/nullopt return and change nothing.
+// carries a CloseReason (metrics) and a text (log). Owner mistakes (an unknown token or
+// id, a frame that is not what the call sends, DSO before the session exists) are
+// refused with false/nullopt. The peer is never left without an answer it is owed: an
+// answer that cannot be sent still settles its token, and a response that cannot be
+// encoded goes out as SERVFAIL.
+//
+// Memory: 464 bytes of object; an idle established session holds 80 heap bytes more
+// (measured with g++ 12 -O2), no input buffer and no event slots.
 #pragma once
 
 #include <array>
@@ -67,9 +72,9 @@ struct SessionConfig {
   // fills a 468-byte block, without it is the 4-byte minimum.
   bool pad = false;
   // RFC 7766 §6.2.3, before the DSO session: close when nothing is outstanding for this
-  // long after the last complete message.
+  // long after the last complete message. kInfinite: never.
   Duration idle_timeout = std::chrono::seconds(10);
-  // A message whose first byte arrived must be complete this much later.
+  // A message whose first byte arrived must be complete this much later. kInfinite: never.
   Duration message_timeout = std::chrono::seconds(10);
   // Server: the values granted in every Keepalive (RFC 8490 §7.1; the keepalive interval
   // is raised to 10 s if below, §6.5.2). Client: the values it asks for. §6.5.2
@@ -99,7 +104,8 @@ class Session {
   Session(SessionConfig config, TimePoint now);
 
   // ---- driving -------------------------------------------------------------------------
-  // Bytes from the peer (already decrypted), any split. Ignored unless kOpen.
+  // Bytes from the peer (already decrypted), any split. Ignored unless kOpen, and after
+  // a Retry Delay (§6.6.1.1).
   void receive(std::span<const std::uint8_t> bytes, TimePoint now);
   // The peer ended its stream (FIN / close_notify).
   void receive_eof(TimePoint now);

@@ -1,10 +1,13 @@
 // What the transport tells query processing about a request.
 #pragma once
 
+#include <arpa/inet.h>
+
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace dnspush::auth {
 
@@ -15,6 +18,13 @@ struct ClientAddress {
   bool v6 = false;
   std::uint16_t port = 0;
 };
+
+// "192.0.2.1" or "2001:db8::1", for logs.
+inline std::string to_text(const ClientAddress& a) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  ::inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.bytes.data(), buf, sizeof buf);
+  return buf;
+}
 
 struct QueryContext {
   Transport transport = Transport::kUdp;

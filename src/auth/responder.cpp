@@ -159,6 +159,54 @@ bool Responder::respond(std::span<const std::uint8_t> query, const QueryContext&
   return respond(*msg, ctx, out);
 }
 
+// The zone has nothing at `qname` for `qtype` (a negative answer that did not come out of
+// a chain): a synthetic record of ours answers instead (synthetic.hpp). Returns true when
+// it did.
+bool Responder::answer_synthetic(const wire::Name& qname, RRType qtype, LookupResult& r) const {
+  if (!opts_.synthetic || !r.answer.empty() || r.zone == nullptr) return false;
+  if (r.outcome != Outcome::kNxDomain && r.outcome != Outcome::kNoData) return false;
+  const auto* n = opts_.synthetic->find(qname);
+  if (n == nullptr || !(n->origin == r.zone->origin())) return false;
+  std::vector<RRsetRef> answer;
+  for (const auto& set : n->rrsets) {
+    if (qtype == RRType::ANY || set.type == qtype) {
+      answer.push_back(RRsetRef{qname, set.type, set.ttl, &set, {}});
+    }
+  }
+  if (answer.empty()) {
+    r.outcome = Outcome::kNoData;  // the name exists, with other types
+    return false;
+  }
+  r.outcome = Outcome::kAnswer;
+  r.authoritative = true;
+  r.answer = std::move(answer);
+  r.authority.clear();
+  return true;
+}
+
+// A synthetic SRV's target may itself be synthetic: its addresses go in the additional
+// section like the zone's own (RFC 2782), if additional_for did not find them in the zone.
+void Responder::add_synthetic_additional(const LookupResult& r,
+                                         std::vector<AdditionalRRset>& add) const {
+  for (const auto& a : r.answer) {
+    if (a.type != RRType::SRV || a.rrset == nullptr) continue;
+    for (const auto& rd : a.rrset->rdatas) {
+      if (rd.size() < 7) continue;
+      auto target = wire::Name::from_wire(std::span(rd).subspan(6));
+      if (!target) continue;
+      const auto* n = opts_.synthetic->find(*target);
+      if (n == nullptr) continue;
+      for (RRType t : {RRType::A, RRType::AAAA}) {
+        const auto* set = n->find(t);
+        if (set == nullptr) continue;
+        bool have = false;
+        for (const auto& x : add) have = have || (x.rr.type == t && x.rr.owner == *target);
+        if (!have) add.push_back(AdditionalRRset{RRsetRef{*target, t, set->ttl, set, {}}, false});
+      }
+    }
+  }
+}
+
 bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
                         std::vector<std::uint8_t>& out) const {
   const wire::Header& h = query.header;
@@ -222,9 +270,11 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
 
   LookupResult r = lookup(*catalogue, question->name, qtype);
   if (r.outcome == Outcome::kRefused) return error(Rcode::REFUSED);
+  const bool synthetic = answer_synthetic(question->name, qtype, r);
   plan.rcode = rcode_of(r.outcome);
   plan.aa = r.authoritative;
   plan.additional = additional_for(r);
+  if (synthetic) add_synthetic_additional(r, plan.additional);
   plan.answer = std::move(r.answer);
   plan.authority = std::move(r.authority);
   out = Answerer(query, ctx, opts_).write(plan);

@@ -9,7 +9,10 @@
 #include <span>
 #include <vector>
 
+#include "auth/additional.hpp"
+#include "auth/lookup.hpp"
 #include "auth/query_context.hpp"
+#include "auth/synthetic.hpp"
 #include "wire/message.hpp"
 #include "zone/catalogue.hpp"
 
@@ -18,6 +21,8 @@ namespace dnspush::auth {
 struct ResponderOptions {
   std::uint16_t default_udp_payload = 1232;  // answer size without EDNS is 512 regardless
   std::uint16_t max_udp_payload = 1232;      // cap on what a client's EDNS may ask for
+  // Answered where the zone has nothing of its own (DNS Push discovery, synthetic.hpp).
+  std::shared_ptr<const SyntheticRecords> synthetic;
 };
 
 class Responder {
@@ -39,6 +44,9 @@ class Responder {
                std::vector<std::uint8_t>& out) const;
 
  private:
+  bool answer_synthetic(const wire::Name& qname, wire::RRType qtype, LookupResult& r) const;
+  void add_synthetic_additional(const LookupResult& r, std::vector<AdditionalRRset>& add) const;
+
   ResponderOptions opts_;
   std::atomic<std::shared_ptr<const zone::Catalogue>> catalogue_;
 };

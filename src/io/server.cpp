@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "io/asio.hpp"
-#include "io/connection.hpp"
 #include "io/connection_limiter.hpp"
+#include "io/reply_sink.hpp"
+#include "io/stream_connection.hpp"
+#include "io/worker.hpp"
 
 namespace dnspush::io {
 namespace {
@@ -37,26 +39,15 @@ Result<void> open_bound(Socket& s, const Endpoint& e) {
   return {};
 }
 
-struct Acceptor {
-  tcp::acceptor socket;
-  bool tls;
-};
-
 }  // namespace
 
 struct Server::Impl {
-  struct Worker {
-    asio::io_context ctx{1};
-    std::shared_ptr<detail::Gate> gate = std::make_shared<detail::Gate>(ctx);
-    std::list<udp::socket> udp_sockets;  // std::list: coroutines hold references
-    std::list<Acceptor> acceptors;
-    std::thread thread;
-  };
+  using Worker = detail::Worker;
+  using Acceptor = detail::Acceptor;
 
   ServerOptions opts;
   AsyncHandler handler;
   ConnectionLimiter limiter;
-  detail::ConnectionOptions tcp_opts, tls_opts;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<BoundAddress> bound;
   std::atomic<bool> stopped{false};
@@ -71,19 +62,20 @@ struct Server::Impl {
   Impl(ServerOptions o, AsyncHandler h)
       : opts(std::move(o)),
         handler(std::move(h)),
-        limiter(opts.max_connections, opts.max_connections_per_address) {
-    tcp_opts.transport = auth::Transport::kTcp;
-    tcp_opts.idle_timeout = opts.tcp_idle_timeout;
-    tcp_opts.handshake_timeout = opts.tls_handshake_timeout;
-    tcp_opts.max_pending_bytes = opts.max_pending_bytes;
-    tls_opts = tcp_opts;
-    tls_opts.transport = auth::Transport::kTls;
+        limiter(opts.max_connections, opts.max_connections_per_address) {}
+
+  detail::StreamOptions stream_options() {
+    detail::StreamOptions so;
+    so.server = &opts;
+    so.handler = &handler;
+    so.limiter = &limiter;
+    return so;
   }
 
   Result<void> bind_all();
   Result<void> bind_once();
   asio::awaitable<void> udp_loop(udp::socket& s, std::shared_ptr<detail::Gate> gate);
-  asio::awaitable<void> accept_loop(Acceptor& a, std::shared_ptr<detail::Gate> gate);
+  asio::awaitable<void> accept_loop(Acceptor& a, Worker& w);
 };
 
 Result<void> Server::Impl::bind_all() {
@@ -107,7 +99,7 @@ Result<void> Server::Impl::bind_once() {
   // Worker 0 binds first; if port 0 was asked for, the others reuse the port it got.
   std::vector<Endpoint> dns = opts.dns, tls = opts.tls;
   for (unsigned w = 0; w < opts.workers; ++w) {
-    auto worker = std::make_unique<Worker>();
+    auto worker = std::make_unique<Worker>(w, stream_options());
     for (auto& e : dns) {
       auto& u = worker->udp_sockets.emplace_back(worker->ctx);
       if (auto r = open_bound<udp::socket, udp>(u, e); !r) return r;
@@ -193,7 +185,7 @@ asio::awaitable<void> Server::Impl::udp_loop(udp::socket& s, std::shared_ptr<det
   }
 }
 
-asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, std::shared_ptr<detail::Gate> gate) {
+asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, Worker& w) {
   RefusalLog log;
   asio::steady_timer backoff(a.socket.get_executor());
   for (;;) {
@@ -212,8 +204,15 @@ asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, std::shared_ptr<det
     const auto client = detail::client_address(peer.address(), peer.port());
     ConnectionLimiter::Refusal why{};
     auto ticket = limiter.try_acquire(client, &why);
+    // At max-connections, room is made by closing this worker's connection that has been
+    // idle (or stuck in a message) the longest (RFC 7766 §6.2.3), so a flood of idle or
+    // trickling connections cannot lock new clients out. Bounded: a few tries.
+    for (int tries = 0; !ticket && why == ConnectionLimiter::Refusal::kTotal && tries < 4;
+         ++tries) {
+      if (!w.evict_one()) break;
+      if (auto t = limiter.try_acquire(client, &why)) ticket.emplace(std::move(*t));
+    }
     if (!ticket) {
-      // The newest connection is the one refused: established clients are never dropped.
       const auto now = std::chrono::steady_clock::now();
       if (now - log.last >= std::chrono::seconds(1)) {
         spdlog::warn("closing new {} connection from {}: {} ({} more refused since last report)",
@@ -234,13 +233,7 @@ asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, std::shared_ptr<det
     }
     std::error_code ignored;
     sock.set_option(tcp::no_delay(true), ignored);
-    if (a.tls) {
-      detail::start_tls_connection(std::move(sock), *opts.tls_context, tls_opts, handler, gate,
-                                   client, std::move(*ticket));
-    } else {
-      detail::start_tcp_connection(std::move(sock), tcp_opts, handler, gate, client,
-                                   std::move(*ticket));
-    }
+    w.adopt(std::move(sock), a.tls, client, std::move(*ticket));
   }
 }
 
@@ -255,6 +248,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, AsyncHandl
   if (options.workers == 0) options.workers = 1;
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
   if (auto r = impl->bind_all(); !r) return tl::unexpected(r.error());
+  if (impl->opts.session_app) {
+    for (auto& w : impl->workers) w->app = impl->opts.session_app(*w);
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -276,7 +272,7 @@ void Server::start() {
       asio::co_spawn(w->ctx, impl_->udp_loop(u, w->gate), asio::detached);
     }
     for (auto& a : w->acceptors) {
-      asio::co_spawn(w->ctx, impl_->accept_loop(a, w->gate), asio::detached);
+      asio::co_spawn(w->ctx, impl_->accept_loop(a, *w), asio::detached);
     }
     w->thread = std::thread([ctx = &w->ctx] { ctx->run(); });
   }
@@ -296,6 +292,33 @@ void Server::stop() {
 
 std::size_t Server::connection_count() const {
   return impl_->limiter.total();
+}
+
+unsigned Server::workers() const {
+  return static_cast<unsigned>(impl_->workers.size());
+}
+
+bool Server::post(unsigned w, std::function<void()> task) {
+  if (w >= impl_->workers.size() || impl_->stopped) return false;
+  return impl_->workers[w]->gate->post(std::move(task));
+}
+
+void Server::drain(std::chrono::milliseconds retry_delay, std::chrono::milliseconds grace) {
+  if (impl_->stopped || !impl_->started) return;
+  // No new clients: close the listeners, then let every connection wind down.
+  for (auto& w : impl_->workers) {
+    w->gate->post([wp = w.get(), retry_delay] {
+      for (auto& a : wp->acceptors) {
+        std::error_code ignored;
+        a.socket.close(ignored);
+      }
+      wp->drain(retry_delay);
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline && impl_->limiter.total() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace dnspush::io

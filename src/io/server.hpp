@@ -20,6 +20,7 @@
 #include "auth/query_context.hpp"
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
+#include "io/session_app.hpp"
 #include "io/tls_context.hpp"
 
 namespace dnspush::io {
@@ -91,10 +92,23 @@ struct ServerOptions {
   std::shared_ptr<TlsContext> tls_context;  // required when `tls` is not empty
   unsigned workers = 1;
   std::chrono::milliseconds tcp_idle_timeout{10000};  // RFC 7766 §6.2.3
+  // A message whose first byte arrived must be complete within this (a peer that trickles
+  // bytes is closed; the idle timeout only counts between complete messages).
+  std::chrono::milliseconds message_timeout{5000};
   std::chrono::milliseconds tls_handshake_timeout{5000};
+  // At max_connections the server closes the connection idle (or stalled in a message)
+  // the longest to make room (RFC 7766 §6.2.3); DSO sessions with subscriptions are
+  // never chosen. Per address, the newest connection is refused.
   std::size_t max_connections = 15000;
   std::size_t max_connections_per_address = 1000;
   std::size_t max_pending_bytes = 256 * 1024;  // queued answers per connection; then close
+  std::size_t max_outstanding = 64;            // pipelined requests per connection
+  // DSO (RFC 8490): on the TLS listeners when `session_app` is set; on plain TCP only
+  // with dso_on_tcp (tests and tools that cannot do TLS).
+  SessionAppFactory session_app;
+  std::vector<dso::AppTlv> dso_tlvs;  // the Primary TLVs the app implements
+  bool dso_on_tcp = false;
+  dso::Timeouts dso_timeouts{std::chrono::seconds(15), std::chrono::minutes(60)};
 };
 
 struct BoundAddress {
@@ -111,8 +125,17 @@ class Server {
 
   const std::vector<BoundAddress>& bound() const;
   void start();  // runs each worker on its own thread
-  void stop();   // closes everything and joins the threads; idempotent
+  // Graceful shutdown (RFC 8490 §6.6.1): listeners close, every DSO session is told by a
+  // Retry Delay to come back after `retry_delay`, other connections are closed once their
+  // answers are sent; returns when all are gone or `grace` has passed. Then stop().
+  void drain(std::chrono::milliseconds retry_delay, std::chrono::milliseconds grace);
+  void stop();  // closes everything and joins the threads; idempotent
   std::size_t connection_count() const;
+
+  unsigned workers() const;
+  // Runs `task` on worker `w`'s thread after everything posted to it before (FIFO): the
+  // way to reach a worker's SessionApp. False (and `task` dropped) once stopped.
+  bool post(unsigned w, std::function<void()> task);
 
  private:
   struct Impl;

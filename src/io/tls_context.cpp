@@ -56,7 +56,9 @@ SSL_CTX* new_ctx(const SSL_METHOD* method) {
   // writes may be retried from a moved buffer after WANT_WRITE.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Many DNS clients close without close_notify: treat that as an ordinary end of stream.
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // No TLS compression (CRIME; the DNS Push seed's §7.3), whatever the library default.
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
   return ctx;
 }
 
@@ -83,6 +85,45 @@ Result<std::shared_ptr<TlsContext>> TlsContext::server(const std::string& cert_f
                 ssl_errors(key_file + ": key does not match certificate " + cert_file));
   }
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+  // Resumption by stateless tickets only (RFC 8446 §4.6.1, RFC 5077): no per-session cache
+  // on the server; a resumed connection is a new DSO session with no subscriptions.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 1);
+  return t;
+}
+
+namespace {
+
+// SNI (RFC 6066 §3): the first extra certificate whose names cover the requested host
+// name serves the connection; otherwise the default one does.
+int select_certificate(SSL* ssl, int*, void* arg) {
+  const auto* t = static_cast<const TlsContext*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr) return SSL_TLSEXT_ERR_NOACK;
+  for (const auto& alt : t->alternatives()) {
+    X509* cert = SSL_CTX_get0_certificate(alt->native());
+    if (cert != nullptr && X509_check_host(cert, name, 0, 0, nullptr) == 1) {
+      SSL_set_SSL_CTX(ssl, alt->native());
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<TlsContext>> TlsContext::server(
+    const std::string& cert_file, const std::string& key_file,
+    const std::vector<std::pair<std::string, std::string>>& alternatives) {
+  auto t = server(cert_file, key_file);
+  if (!t || alternatives.empty()) return t;
+  for (const auto& [c, k] : alternatives) {
+    auto alt = server(c, k);
+    if (!alt) return alt;
+    (*t)->alternatives_.push_back(*alt);
+  }
+  SSL_CTX_set_tlsext_servername_callback((*t)->native(), select_certificate);
+  SSL_CTX_set_tlsext_servername_arg((*t)->native(), t->get());
   return t;
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -30,6 +31,11 @@ class TlsContext {
 
   static Result<std::shared_ptr<TlsContext>> server(const std::string& cert_file,
                                                     const std::string& key_file);
+  // With more certificates (certificate, key) chosen by the client's SNI (RFC 6066 §3):
+  // the first whose subjectAltNames match the requested name, else the default one.
+  static Result<std::shared_ptr<TlsContext>> server(
+      const std::string& cert_file, const std::string& key_file,
+      const std::vector<std::pair<std::string, std::string>>& alternatives);
   static Result<std::shared_ptr<TlsContext>> client(const ClientTlsOptions& o);
 
   // Writes a new EC P-256 key and a self-signed certificate (valid 10 years) whose
@@ -39,6 +45,7 @@ class TlsContext {
                                            const std::vector<std::string>& names);
 
   ssl_ctx_st* native() const { return ctx_; }
+  const std::vector<std::shared_ptr<TlsContext>>& alternatives() const { return alternatives_; }
   const std::string& hostname() const { return hostname_; }  // client only
   bool verify() const { return verify_; }                    // client only
 
@@ -47,6 +54,7 @@ class TlsContext {
   ssl_ctx_st* ctx_;
   std::string hostname_;
   bool verify_ = false;
+  std::vector<std::shared_ptr<TlsContext>> alternatives_;  // SNI choices (server)
 };
 
 }  // namespace dnspush::io

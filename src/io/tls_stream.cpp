@@ -9,18 +9,10 @@
 #include <csignal>
 #include <string>
 
+#include "io/transport.hpp"
+
 namespace dnspush::io::detail {
 namespace {
-
-class TlsCategory : public std::error_category {
- public:
-  const char* name() const noexcept override { return "tls"; }
-  std::string message(int code) const override {
-    char buf[256];
-    ERR_error_string_n(static_cast<unsigned long>(code), buf, sizeof buf);
-    return buf;
-  }
-};
 
 bool is_ip_literal(const std::string& s) {
   unsigned char buf[16];
@@ -29,20 +21,9 @@ bool is_ip_literal(const std::string& s) {
 
 }  // namespace
 
-const std::error_category& tls_category() {
-  static const TlsCategory c;
-  return c;
-}
-
 TlsStream::TlsStream(asio::ip::tcp::socket s, const TlsContext& ctx, Role role)
     : sock_(std::move(s)) {
-  // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the peer has gone
-  // (Asio's own sends use MSG_NOSIGNAL). A network process wants EPIPE instead.
-  static const bool kSigpipeIgnored = [] {
-    std::signal(SIGPIPE, SIG_IGN);
-    return true;
-  }();
-  (void)kSigpipeIgnored;
+  ignore_sigpipe();
   std::error_code ec;
   sock_.non_blocking(true, ec);
   if (ec) return;
@@ -112,7 +93,7 @@ asio::awaitable<int> TlsStream::drive(Op op, void* buf, int len, std::error_code
                       : std::error_code(asio::error::eof);
     } else {
       const unsigned long e = ERR_peek_last_error();
-      ec = std::error_code(static_cast<int>(e != 0 ? e : 1), tls_category());
+      ec = std::error_code(static_cast<int>(e != 0 ? e : 1), tls_error_category());
     }
     ERR_clear_error();
     co_return 0;

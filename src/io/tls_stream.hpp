@@ -16,9 +16,6 @@ struct ssl_st;
 
 namespace dnspush::io::detail {
 
-// Errors reported by OpenSSL (handshake failure, bad record, alert).
-const std::error_category& tls_category();
-
 class TlsStream {
  public:
   enum class Role { kServer, kClient };

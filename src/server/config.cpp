@@ -51,6 +51,14 @@ class Section {
     return {};
   }
 
+  Result<void> boolean(std::string_view k, bool& out) {
+    const auto* n = get(k);
+    if (n == nullptr) return {};
+    if (!n->is_boolean()) return fail(Errc::kInvalidConfig, key(k) + ": expected true or false");
+    out = *n->value<bool>();
+    return {};
+  }
+
   Result<void> strings(std::string_view k, std::vector<std::string>& out) {
     const auto* n = get(k);
     if (n == nullptr) return {};
@@ -169,7 +177,9 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   c.source = path;
   const fs::path base = path.parent_path();
   Section top(&root, "");
-  for (const char* k : {"server", "listen", "tls", "limits", "key", "journal", "zone"}) top.get(k);
+  for (const char* k : {"server", "listen", "tls", "limits", "push", "key", "journal", "zone"}) {
+    top.get(k);
+  }
   DNSPUSH_TRY(top.no_unknown_keys());
 
   {
@@ -215,7 +225,29 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.string("certificate", cert));
     DNSPUSH_TRY(s.string("key", key));
     DNSPUSH_TRY(s.strings("names", c.tls_names));
+    // sni = [ { certificate = "...", key = "..." }, ... ]: chosen by the client's SNI.
+    if (const auto* n = s.get("sni")) {
+      const auto* arr = n->as_array();
+      if (arr == nullptr) return fail(Errc::kInvalidConfig, "tls.sni: expected an array of tables");
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const std::string prefix = "tls.sni[" + std::to_string(i) + "]";
+        const auto* e = (*arr)[i].as_table();
+        if (e == nullptr) return fail(Errc::kInvalidConfig, prefix + ": expected a table");
+        Section es(e, prefix);
+        std::string ec, ek;
+        DNSPUSH_TRY(es.string("certificate", ec));
+        DNSPUSH_TRY(es.string("key", ek));
+        DNSPUSH_TRY(es.no_unknown_keys());
+        if (ec.empty() || ek.empty()) {
+          return fail(Errc::kInvalidConfig, prefix + ": needs both certificate and key");
+        }
+        c.tls_alternatives.emplace_back(resolve(base, ec), resolve(base, ek));
+      }
+    }
     DNSPUSH_TRY(s.no_unknown_keys());
+    if (!c.tls_alternatives.empty() && cert.empty()) {
+      return fail(Errc::kInvalidConfig, "tls.sni: needs tls.certificate and tls.key (the default)");
+    }
     if (cert.empty() != key.empty()) {
       return fail(Errc::kInvalidConfig, cert.empty() ? "tls.certificate: missing (tls.key is set)"
                                                      : "tls.key: missing (tls.certificate is set)");
@@ -237,10 +269,15 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     if (!t) return tl::unexpected(t.error());
     Section s(*t, "limits");
     std::int64_t idle = c.tcp_idle_timeout.count(), hs = c.tls_handshake_timeout.count();
+    std::int64_t msg = c.tcp_message_timeout.count();
     DNSPUSH_TRY(s.integer("tcp-idle-timeout-ms", idle, 1, 86'400'000));
+    DNSPUSH_TRY(s.integer("tcp-message-timeout-ms", msg, 1, 600'000));
     DNSPUSH_TRY(s.integer("tls-handshake-timeout-ms", hs, 1, 600'000));
     c.tcp_idle_timeout = std::chrono::milliseconds(idle);
+    c.tcp_message_timeout = std::chrono::milliseconds(msg);
     c.tls_handshake_timeout = std::chrono::milliseconds(hs);
+    DNSPUSH_TRY(s.integer("max-pipelined", c.max_pipelined, 1, 65535));
+    DNSPUSH_TRY(s.integer("max-transfers-out", c.max_transfers_out, 1, 1'000'000));
     DNSPUSH_TRY(s.integer("max-connections", c.max_connections, 1, 10'000'000));
     DNSPUSH_TRY(
         s.integer("max-connections-per-address", c.max_connections_per_address, 1, 10'000'000));
@@ -249,6 +286,54 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     // RFC 6891 §6.2.5: values below 512 are treated as 512.
     DNSPUSH_TRY(s.integer("udp-payload", c.udp_payload, 512, 65535));
     DNSPUSH_TRY(s.no_unknown_keys());
+  }
+  {
+    auto t = subtable(root, "push");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "push");
+    PushSettings& p = c.push;
+    DNSPUSH_TRY(s.boolean("enabled", p.enabled));
+    DNSPUSH_TRY(s.boolean("dso-on-tcp", p.dso_on_tcp));
+    DNSPUSH_TRY(s.string("server-name", p.server_name));
+    DNSPUSH_TRY(s.integer("max-sessions", p.max_sessions, 1, 10'000'000));
+    DNSPUSH_TRY(s.integer("max-sessions-per-address", p.max_sessions_per_address, 1, 10'000'000));
+    DNSPUSH_TRY(
+        s.integer("max-subscriptions-per-session", p.max_subscriptions_per_session, 1, 1'000'000));
+    DNSPUSH_TRY(s.integer("max-subscriptions", p.max_subscriptions, 1, 1'000'000'000));
+    DNSPUSH_TRY(s.integer("subscribe-burst", p.subscribe_burst, 1, 1'000'000));
+    std::int64_t rate = 100;
+    DNSPUSH_TRY(s.integer("subscribe-rate", rate, 0, 1'000'000));
+    // 0: no rate limit; otherwise one SUBSCRIBE per 1/rate s after the burst.
+    p.subscribe_interval =
+        rate == 0 ? Duration::zero()
+                  : std::chrono::duration_cast<Duration>(std::chrono::seconds(1)) / rate;
+    std::string deletes = "compact";
+    DNSPUSH_TRY(s.string("delete-encoding", deletes));
+    if (deletes == "compact") {
+      p.delete_encoding = push::DeletePolicy::kCompact;
+    } else if (deletes == "per-record") {
+      p.delete_encoding = push::DeletePolicy::kPerRecord;
+    } else {
+      return fail(Errc::kInvalidConfig,
+                  "push.delete-encoding: \"" + deletes + "\" is not one of compact, per-record");
+    }
+    // RFC 8765 §6.3.1: 16,382 at most; below 1024 a message cannot hold a padded record.
+    DNSPUSH_TRY(s.integer("max-message", p.max_message, 1024, 16382));
+    std::int64_t inactivity = p.inactivity_timeout.count(),
+                 keepalive = p.keepalive_interval.count();
+    std::int64_t retry = p.shutdown_retry_delay.count();
+    DNSPUSH_TRY(s.integer("inactivity-timeout-ms", inactivity, 0, 0xFFFFFFFFLL));
+    // RFC 8490 §6.5.2: a keepalive interval below 10 s is not allowed.
+    DNSPUSH_TRY(s.integer("keepalive-interval-ms", keepalive, 10'000, 0xFFFFFFFFLL));
+    DNSPUSH_TRY(s.integer("shutdown-retry-delay-ms", retry, 0, 0xFFFFFFFELL));
+    p.inactivity_timeout = std::chrono::milliseconds(inactivity);
+    p.keepalive_interval = std::chrono::milliseconds(keepalive);
+    p.shutdown_retry_delay = std::chrono::milliseconds(retry);
+    DNSPUSH_TRY(s.no_unknown_keys());
+    if (!p.server_name.empty() && !wire::Name::from_text(p.server_name)) {
+      return fail(Errc::kInvalidConfig,
+                  "push.server-name: \"" + p.server_name + "\" is not a domain name");
+    }
   }
   if (const auto* k = root.get("key")) {
     const auto* arr = k->as_array();
@@ -346,6 +431,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                       prefix + ".notify-key: \"" + notify_key + "\" is not a configured [[key]]");
         }
       }
+      DNSPUSH_TRY(s.boolean("push", zc.push));
       std::int64_t wb = 0;
       DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
       zc.write_back_interval = std::chrono::seconds(wb);

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "base/time.hpp"
 #include "io/endpoint.hpp"
+#include "push/options.hpp"
 #include "wire/tsig.hpp"
 #include "xfr/acl.hpp"
 
@@ -30,6 +32,30 @@ struct ZoneConfig {
   std::vector<io::Endpoint> notify;             // secondaries to NOTIFY after each commit
   std::optional<wire::TsigKey> notify_key;      // signs those NOTIFYs (RFC 8945); one of keys
   std::chrono::seconds write_back_interval{0};  // 0: never write the zone back
+  // DNS Push (RFC 8765) for this zone: SUBSCRIBE accepted and the discovery SRV
+  // (_dns-push-tls._tcp.<zone>) answered; false: SUBSCRIBE is REFUSED.
+  bool push = true;
+};
+
+// [push]: DNS Push Notifications (RFC 8765) over DSO (RFC 8490). docs/CONFIG.md.
+struct PushSettings {
+  bool enabled = true;      // DSO sessions on the TLS listeners
+  bool dso_on_tcp = false;  // also on plain TCP (tests and tools without TLS)
+  // The SRV target of _dns-push-tls._tcp.<zone>; empty: push.<zone>. When the target is
+  // inside the zone and has no address there, the TLS listeners' addresses are answered.
+  std::string server_name;
+  std::size_t max_sessions = 15000;  // DSO sessions with subscriptions, all workers
+  std::size_t max_sessions_per_address = 1000;
+  std::size_t max_subscriptions_per_session = 4096;
+  std::size_t max_subscriptions = 2'000'000;
+  std::uint32_t subscribe_burst = 512;
+  Duration subscribe_interval = std::chrono::milliseconds(10);
+  push::DeletePolicy delete_encoding = push::DeletePolicy::kCompact;
+  // Apple's client aborts on DSO messages above 8,940 bytes: splitting lower costs nothing.
+  std::size_t max_message = 8192;
+  std::chrono::milliseconds inactivity_timeout{15000};    // RFC 8490 §6.2 default
+  std::chrono::milliseconds keepalive_interval{3600000};  // §6.5.2 recommends 60 minutes
+  std::chrono::milliseconds shutdown_retry_delay{5000};   // Retry Delay sent on SIGTERM
 };
 
 struct JournalConfig {
@@ -54,14 +80,22 @@ struct Config {
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_key;
   std::vector<std::string> tls_names;  // extra subjectAltNames for the self-signed certificate
+  // More certificates, chosen by the client's SNI (RFC 6066): (certificate, key), absolute.
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> tls_alternatives;
 
   // [limits]
   std::chrono::milliseconds tcp_idle_timeout{10000};
+  std::chrono::milliseconds tcp_message_timeout{5000};
   std::chrono::milliseconds tls_handshake_timeout{5000};
+  std::size_t max_pipelined = 64;      // unanswered queries per connection
+  std::size_t max_transfers_out = 16;  // AXFR/IXFR being sent, all connections
   std::size_t max_connections = 15000;
   std::size_t max_connections_per_address = 1000;
   std::size_t max_pending_bytes = 262144;
   std::uint16_t udp_payload = 1232;
+
+  // [push]
+  PushSettings push;
 
   // [[key]]: TSIG keys (RFC 8945), unique names
   std::vector<wire::TsigKey> keys;

@@ -93,7 +93,7 @@ int check_config(const fs::path& config_file) {
     return 1;
   }
   if (!c->tls_certificate.empty()) {
-    if (auto t = io::TlsContext::server(c->tls_certificate.string(), c->tls_key.string()); !t) {
+    if (auto t = tls_context(*c); !t) {
       std::fprintf(stderr, "%s\n", t.error().message.c_str());
       return 1;
     }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/response.hpp"
 #include "base/log_limiter.hpp"
 #include "server/answers.hpp"
 #include "wire/tsig.hpp"
@@ -29,6 +30,15 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
                         io::Reply reply) const {
   const auto h = wire::Header::peek(query);
   if (!h || h->qr) return;  // no header, or a response: never answered
+  if (h->opcode == wire::Opcode::DSO) {
+    // DSO reaches the handler only where no DSO session is offered: over UDP (RFC 8490
+    // §5.1: no session semantics), or on plain TCP without [push] dso-on-tcp. NOTIMP tells
+    // the client not to try again on this connection (§5.1.1). DSO messages carry no
+    // question and no OPT (§5.4), so neither does the answer.
+    reply.send(
+        auth::error_response(*h, nullptr, nullptr, wire::Rcode::NOTIMP, ctx, responder_.options()));
+    return;
+  }
   auto m = wire::Message::parse(query);
   if (m && h->opcode == wire::Opcode::UPDATE) {
     update(query, std::move(*m), ctx, std::move(reply));
@@ -148,6 +158,23 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
       return {};
     };
   }
+  // DESIGN.md "bounded everything": a transfer holds a zone snapshot and its history;
+  // past the bound the request is refused (the secondary retries later, RFC 5936 §4.2).
+  std::size_t active = transfers_->active.load();
+  do {
+    if (active >= transfers_->max) {
+      std::uint64_t suppressed = 0;
+      if (refused_transfer_log.allow(Clock::now(), suppressed)) {
+        spdlog::info("{} {} from {}: refused, {} transfers in progress (max-transfers-out){}",
+                     wire::to_text(q.type), q.name.to_text(), from.to_text(), active,
+                     suppressed_note(suppressed));
+      }
+      return refuse(Rcode::REFUSED);
+    }
+  } while (!transfers_->active.compare_exchange_weak(active, active + 1));
+  // The slot is held by the stream and given back when it is destroyed.
+  std::shared_ptr<TransferCount> slot(
+      transfers_.get(), [count = transfers_](TransferCount*) { count->active.fetch_sub(1); });
   auto t = xfr::TransferOut::start(m, *z, xfr::journal_lookup(zones_.journal(), q.name), opts,
                                    std::move(signer));
   if (!t) return refuse(xfr::rcode_for(t.error()));
@@ -160,7 +187,7 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
                  suppressed_note(suppressed));
   }
   auto stream = std::make_shared<xfr::TransferOut>(std::move(*t));
-  reply.send_stream([stream] { return stream->next_message(); });
+  reply.send_stream([stream, slot] { return stream->next_message(); });
 }
 
 }  // namespace dnspush::server

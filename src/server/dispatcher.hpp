@@ -4,7 +4,9 @@
 // auth::Responder; TSIG-signed queries are verified and their answers signed (RFC 8945).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "auth/query_context.hpp"
@@ -17,9 +19,16 @@ namespace dnspush::server {
 
 class Dispatcher {
  public:
-  // Both must outlive the dispatcher.
-  Dispatcher(const auth::Responder& responder, ZoneManager& zones, WallClock now = system_seconds)
-      : responder_(responder), zones_(zones), now_(std::move(now)) {}
+  // Both must outlive the dispatcher. At most `max_transfers` AXFR/IXFR answers are being
+  // sent at once; more requests are answered REFUSED until one ends.
+  Dispatcher(const auth::Responder& responder, ZoneManager& zones, std::size_t max_transfers = 16,
+             WallClock now = system_seconds)
+      : responder_(responder),
+        zones_(zones),
+        now_(std::move(now)),
+        transfers_(std::make_shared<TransferCount>(max_transfers)) {}
+
+  std::size_t transfers_in_progress() const { return transfers_->active.load(); }
 
   void handle(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
               io::Reply reply) const;
@@ -39,9 +48,18 @@ class Dispatcher {
   void signed_query(std::span<const std::uint8_t> bytes, const wire::Message& m,
                     const auth::QueryContext& ctx, io::Reply reply) const;
 
+  // Shared with every running transfer, which gives its slot back when it ends or its
+  // connection goes (whichever comes first), even after the dispatcher is gone.
+  struct TransferCount {
+    explicit TransferCount(std::size_t m) : max(m) {}
+    const std::size_t max;
+    std::atomic<std::size_t> active{0};
+  };
+
   const auth::Responder& responder_;
   ZoneManager& zones_;
   WallClock now_;
+  std::shared_ptr<TransferCount> transfers_;
 };
 
 }  // namespace dnspush::server

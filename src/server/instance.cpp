@@ -5,8 +5,10 @@
 
 #include <cstring>
 
+#include "server/discovery.hpp"
 #include "server/dispatcher.hpp"
 #include "server/notify_sender.hpp"
+#include "server/push_service.hpp"
 
 namespace dnspush::server {
 
@@ -14,7 +16,11 @@ namespace fs = std::filesystem;
 
 Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
   if (!c.tls_certificate.empty()) {
-    return io::TlsContext::server(c.tls_certificate.string(), c.tls_key.string());
+    std::vector<std::pair<std::string, std::string>> alternatives;
+    for (const auto& [cert, key] : c.tls_alternatives) {
+      alternatives.emplace_back(cert.string(), key.string());
+    }
+    return io::TlsContext::server(c.tls_certificate.string(), c.tls_key.string(), alternatives);
   }
   // No configured credentials: a self-signed certificate, made once and reused.
   const fs::path cert = c.state_dir / "self-signed-cert.pem";
@@ -22,6 +28,15 @@ Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
   std::error_code ec;
   if (!fs::exists(cert, ec) || !fs::exists(key, ec)) {
     std::vector<std::string> names = c.tls_names;
+    // The DNS Push SRV targets: clients check the certificate against them (RFC 8765 §6.1).
+    if (c.push.enabled) {
+      for (const auto& z : c.zones) {
+        if (!z.push) continue;
+        std::string t = push_target(c, z);
+        if (!t.empty() && t.back() == '.') t.pop_back();
+        if (!t.empty()) names.push_back(t);
+      }
+    }
     for (const auto& e : c.tls) {
       unsigned char any[16] = {};
       unsigned char buf[16];
@@ -45,6 +60,7 @@ struct Instance::Impl {
   std::unique_ptr<ZoneManager> zones;
   std::shared_ptr<NotifySender> notify;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::shared_ptr<PushService> push;
   std::unique_ptr<io::Server> io;
   bool started = false;
   bool stopped = false;
@@ -56,6 +72,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   auth::ResponderOptions ro;
   ro.default_udp_payload = config.udp_payload;
   ro.max_udp_payload = config.udp_payload;
+  ro.synthetic = discovery_records(config);
   auto impl = std::make_unique<Impl>(std::move(config), ro);
   const Config& c = impl->config;
 
@@ -66,13 +83,16 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   impl->zones = std::move(*zones);
   impl->notify = NotifySender::create(c, o.now);
   impl->zones->add_listener(impl->notify);
-  impl->dispatcher = std::make_unique<Dispatcher>(impl->responder, *impl->zones, o.now);
+  impl->dispatcher =
+      std::make_unique<Dispatcher>(impl->responder, *impl->zones, c.max_transfers_out, o.now);
 
   io::ServerOptions so;
   so.dns = c.dns;
   so.tls = c.tls;
   so.workers = c.effective_workers();
   so.tcp_idle_timeout = c.tcp_idle_timeout;
+  so.message_timeout = c.tcp_message_timeout;
+  so.max_outstanding = c.max_pipelined;
   so.tls_handshake_timeout = c.tls_handshake_timeout;
   so.max_connections = c.max_connections;
   so.max_connections_per_address = c.max_connections_per_address;
@@ -85,9 +105,20 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
       so.tls_context = *t;
     }
   }
+  // DNS Push on the TLS listeners (and plain TCP when asked): DSO sessions whose
+  // application TLVs go to one PushApp per worker; commits reach them via the PushService.
+  if (c.push.enabled && (!c.tls.empty() || c.push.dso_on_tcp)) {
+    impl->push = std::make_shared<PushService>(impl->config, impl->responder);
+    so.session_app = impl->push->app_factory();
+    so.dso_tlvs = impl->push->tlvs();
+    so.dso_on_tcp = c.push.dso_on_tcp;
+    so.dso_timeouts = dso::Timeouts{c.push.inactivity_timeout, c.push.keepalive_interval};
+    impl->zones->add_listener(impl->push);
+  }
   auto server = io::Server::create(so, impl->dispatcher->handler());
   if (!server) return tl::unexpected(server.error());
   impl->io = std::move(*server);
+  if (impl->push) impl->push->attach(*impl->io);
   return std::unique_ptr<Instance>(new Instance(std::move(impl)));
 }
 
@@ -114,7 +145,16 @@ void Instance::stop() {
   impl_->stopped = true;
   impl_->zones->stop();
   impl_->notify->stop();
+  if (impl_->push && impl_->started) {
+    // RFC 8490 §6.6.1: push clients are told when to come back instead of finding the
+    // connection gone; the others get their pending answers. Bounded.
+    impl_->io->drain(impl_->config.push.shutdown_retry_delay, std::chrono::seconds(2));
+  }
   impl_->io->stop();
+}
+
+PushService* Instance::push() {
+  return impl_->push.get();
 }
 
 void Instance::reload() {

@@ -17,6 +17,8 @@
 
 namespace dnspush::server {
 
+class PushService;
+
 struct InstanceOptions {
   WallClock now = system_seconds;
   // The TLS credentials for the TLS listeners; when null, the configured certificate or a
@@ -48,6 +50,7 @@ class Instance {
   ZoneManager& zones();
   const auth::Responder& responder() const;
   io::Server& io();
+  PushService* push();  // nullptr when DNS Push is off
 
   struct Impl;
 

@@ -272,6 +272,47 @@ class Server(Process):
         return Answer(r.stdout), r
 
 
+class Capture:
+    """tshark capturing `bpf` on lo into `pcap` for at most `seconds`. start() returns False,
+    with the reason in `why`, where capturing on lo is not permitted; stop() flushes the file
+    (SIGINT) and always ends the process."""
+
+    def __init__(self, pcap, bpf, seconds):
+        self.pcap, self.bpf, self.seconds = pcap, bpf, seconds
+        self.proc = None
+        self.why = ""
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["tshark", "-n", "-i", "lo", "-f", self.bpf, "-a", "duration:%d" % self.seconds,
+             "-w", self.pcap],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if os.path.exists(self.pcap) and os.path.getsize(self.pcap) > 0:
+                time.sleep(0.5)  # the file header is written just before capturing starts
+                return True
+            time.sleep(0.1)
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=10)
+        self.why = " ".join(line for line in err.splitlines()
+                            if line.strip() and "packets captured" not in line
+                            and "Running as user" not in line)[:300]
+        return False
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGINT)  # tshark flushes the file and exits
+        try:
+            self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate(timeout=5)
+
+
 def main():
     """unittest.main for one test file: exits non-zero on failure, after printing the log of
     every server started, and removes the temporary directories."""

@@ -5,7 +5,6 @@ permitted."""
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 import unittest
@@ -47,30 +46,10 @@ class TsharkTest(unittest.TestCase):
     def test_answers_decode_without_malformed(self):
         pcap = os.path.join(self.server.dir, "capture.pcapng")
         port = self.server.port
-        cap = subprocess.Popen(
-            ["tshark", "-n", "-i", "lo", "-f", "port %d" % port,
-             "-a", "duration:%d" % CAPTURE_SECONDS, "-w", pcap],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            text=True)
+        cap = harness.Capture(pcap, "port %d" % port, CAPTURE_SECONDS)
+        if not cap.start():
+            self.skipTest("cannot capture on lo: %s" % cap.why)
         try:
-            # Wait (bounded) for the capture to start: tshark says "Capturing on ...".
-            started = False
-            deadline = time.monotonic() + 10
-            err = ""
-            while time.monotonic() < deadline and cap.poll() is None:
-                if os.path.exists(pcap) and os.path.getsize(pcap) > 0:
-                    started = True
-                    break
-                time.sleep(0.1)
-            if not started:
-                if cap.poll() is None:
-                    os.kill(cap.pid, 15)
-                _, err = cap.communicate(timeout=10)
-                why = [line for line in err.splitlines()
-                       if line.strip() and "packets captured" not in line
-                       and "Running as user" not in line]
-                self.skipTest("cannot capture on lo: %s" % " ".join(why)[:300])
-            time.sleep(0.5)  # the file header is written just before capturing starts
             for name, rtype in QUERIES:
                 self.assertIsNotNone(self.server.dig(name, rtype).status)
             for name, rtype in QUERIES[:4]:
@@ -79,13 +58,7 @@ class TsharkTest(unittest.TestCase):
             self.server.dig("big.example.test", "TXT", "+tcp")
             time.sleep(0.5)
         finally:
-            if cap.poll() is None:
-                os.kill(cap.pid, 2)  # SIGINT: tshark flushes the file and exits
-            try:
-                cap.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                cap.kill()
-                cap.communicate(timeout=5)
+            cap.stop()
 
         r = harness.run(["tshark", "-n", "-r", pcap, "-d", "tcp.port==%d,dns" % port,
                          "-d", "udp.port==%d,dns" % port, "-Y", "dns.flags.response == 1",

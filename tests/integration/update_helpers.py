@@ -53,10 +53,11 @@ class UpdateServer(harness.Server):
     with the key, allows transfers to 127.0.0.0/8 and sends NOTIFY to `notify` ports."""
 
     def __init__(self, notify=(), workers=2, sync="full", update_acl=None, log_level="debug",
-                 **kw):
+                 tls=False, extra="", **kw):
         self.workers = workers
         self.log_level = log_level
-        super().__init__(tls=False, workers=workers, **kw)
+        super().__init__(tls=tls, workers=workers, **kw)
+        self.extra = extra  # more sections ([limits], [push]...), before [[zone]]
         self.notify = list(notify)
         self.update_acl = update_acl or '[ { key = "%s" } ]' % KEY_NAME
         self.sync = sync
@@ -72,6 +73,8 @@ class UpdateServer(harness.Server):
                 "workers = %d\n"
                 "[listen]\n"
                 'dns = ["127.0.0.1:%d"]\n'
+                "%s"
+                "%s\n"
                 "[[key]]\n"
                 'name = "%s"\n'
                 'algorithm = "%s"\n'
@@ -87,7 +90,9 @@ class UpdateServer(harness.Server):
                 'transfer = [ { network = "127.0.0.0/8" } ]\n'
                 "notify = [%s]\n"
                 "write-back-interval-s = 0\n"
-                % (self.log_level, self.workers, self.port, KEY_NAME, KEY_ALGORITHM,
+                % (self.log_level, self.workers, self.port,
+                   ('tls = ["127.0.0.1:%d"]\n' % self.tls_port) if self.tls_port else "",
+                   self.extra, KEY_NAME, KEY_ALGORITHM,
                    KEY_SECRET, self.sync, self.origin, self.update_acl, notify)
             )
 

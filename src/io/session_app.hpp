@@ -1,0 +1,63 @@
+// What the server plugs into the stream connections of one io worker besides the query
+// handler: the application side of DSO (RFC 8490), i.e. DNS Push (RFC 8765). io/ drives
+// every connection's dso::Session; the session hands application TLVs (SUBSCRIBE,
+// UNSUBSCRIBE, RECONFIRM) to the worker's SessionApp, and the app reaches its sessions
+// back through the worker's WorkerLink. Everything here runs on that worker's thread
+// only, so an app owns its state (a subscription index) outright, without locks. No Asio
+// in this header: server/ never sees it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "auth/query_context.hpp"
+#include "base/time.hpp"
+#include "dso/event.hpp"
+#include "dso/session.hpp"
+
+namespace dnspush::io {
+
+// Unique per server (never reused) for the lifetime of the process.
+using ConnectionId = std::uint64_t;
+
+struct ConnectionInfo {
+  ConnectionId id = 0;
+  unsigned worker = 0;
+  auth::Transport transport = auth::Transport::kTcp;
+  auth::ClientAddress peer;
+  bool tls_resumed = false;  // a resumed TLS session (it starts with no subscriptions)
+};
+
+// A worker's side of its connections, for its SessionApp.
+class WorkerLink {
+ public:
+  virtual ~WorkerLink() = default;
+  virtual unsigned index() const = 0;
+  // Queues a unidirectional DSO message (a PUSH) on connection `id` of this worker and
+  // starts writing it. False when the connection is gone, has no DSO session, or was
+  // closed for it (a slow reader past its queue bound: dso::CloseReason::kSlowReader).
+  virtual bool send_unidirectional(ConnectionId id, const dso::Frame& frame) = 0;
+  // The number of long-lived operations (subscriptions) a connection serves: it keeps
+  // the session active (RFC 8490 §6.3) and shields it from eviction at the connection
+  // limit. False when the connection is gone.
+  virtual bool set_long_lived(ConnectionId id, std::size_t active) = 0;
+};
+
+class SessionApp {
+ public:
+  virtual ~SessionApp() = default;
+  // A DSO request with one of the app's Primary TLVs: answer it with session.respond()
+  // (possibly after queueing nothing else), or abort the session.
+  virtual void on_request(const ConnectionInfo& c, dso::Session& session,
+                          const dso::RequestEvent& ev, TimePoint now) = 0;
+  virtual void on_unidirectional(const ConnectionInfo& c, dso::Session& session,
+                                 const dso::UnidirectionalEvent& ev, TimePoint now) = 0;
+  // The connection ended (after its ClosedEvent); forget everything about it.
+  virtual void on_closed(const ConnectionInfo& c) = 0;
+};
+
+// Called once per worker when the server is created; the link outlives the app.
+using SessionAppFactory = std::function<std::unique_ptr<SessionApp>(WorkerLink& link)>;
+
+}  // namespace dnspush::io

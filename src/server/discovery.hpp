@@ -1,0 +1,28 @@
+// The DNS Push discovery records dnspushd answers for its zones (RFC 8765 §6.1): for each
+// zone with push enabled, `_dns-push-tls._tcp.<zone>` SRV 0 0 <TLS port> <target>, where the
+// target is [push] server-name or push.<zone>, and A/AAAA for the target from the TLS
+// listen addresses (wildcard addresses cannot be advertised and are skipped). They are
+// answered only where the zone has nothing of its own (auth/synthetic.hpp), and only when
+// a TLS listener exists, because a client that finds a push server it cannot reach shows
+// nothing for a long while instead of falling back (spec/README.md, Apple's client).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/synthetic.hpp"
+#include "server/config.hpp"
+
+namespace dnspush::server {
+
+inline constexpr char kPushSrvLabel[] = "_dns-push-tls._tcp";  // RFC 8765 §6.1
+inline constexpr std::uint32_t kDiscoveryTtl = 300;
+
+// nullptr when there is nothing to answer (push off, no TLS listener, no zone with push).
+std::shared_ptr<const auth::SyntheticRecords> discovery_records(const Config& c);
+
+// The SRV target name for a zone (for the self-signed certificate's names too).
+std::string push_target(const Config& c, const ZoneConfig& z);
+
+}  // namespace dnspush::server

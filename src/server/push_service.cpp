@@ -1,0 +1,235 @@
+#include "server/push_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "base/log_limiter.hpp"
+#include "dso/message.hpp"
+
+namespace dnspush::server {
+
+namespace {
+
+LogLimiter push_abort_log;
+LogLimiter reconfirm_log;
+LogLimiter session_limit_log;
+
+push::SessionId sid(io::ConnectionId c) {
+  return static_cast<push::SessionId>(c);
+}
+
+}  // namespace
+
+// One io worker's DNS Push: runs on that worker's thread only.
+class PushApp final : public io::SessionApp {
+ public:
+  PushApp(io::WorkerLink& link, const Config& config, const auth::Responder& responder,
+          push::PushConfig cfg, io::ConnectionLimiter& sessions)
+      : link_(link),
+        config_(config),
+        responder_(responder),
+        push_(std::move(cfg)),
+        sessions_(sessions) {}
+
+  void on_request(const io::ConnectionInfo& c, dso::Session& s, const dso::RequestEvent& ev,
+                  TimePoint now) override {
+    auto m = dso::parse_message(ev.message);
+    auto primary = m ? m->primary() : std::nullopt;
+    if (!primary || ev.type != dso::TlvType::SUBSCRIBE) {
+      s.respond(ev.id, wire::Rcode::DSOTYPENI, now);  // not ours (the session filters these)
+      return;
+    }
+    // max-sessions / max-sessions-per-address: checked when a connection first subscribes.
+    auto slot = slots_.find(c.id);
+    if (slot == slots_.end()) {
+      io::ConnectionLimiter::Refusal why{};
+      auto t = sessions_.try_acquire(c.peer, &why);
+      if (!t) {
+        std::uint64_t suppressed = 0;
+        if (session_limit_log.allow(now, suppressed)) {
+          spdlog::warn("SUBSCRIBE from {}: refused, {} reached{}", auth::to_text(c.peer),
+                       why == io::ConnectionLimiter::Refusal::kTotal
+                           ? "push.max-sessions"
+                           : "push.max-sessions-per-address",
+                       suppressed_note(suppressed));
+        }
+        ++refused_sessions_;
+        // RFC 8765 §6.2.2: REFUSED with a Retry Delay when resources are exhausted.
+        s.respond(ev.id, wire::Rcode::REFUSED, now, {}, push_.config().retry_delay_limit);
+        return;
+      }
+      slot = slots_.emplace(c.id, std::move(*t)).first;
+    }
+    push::SessionOptions so;
+    so.pad = c.transport == auth::Transport::kTls && s.peer_pads();
+    so.deletes = config_.push.delete_encoding;
+    so.max_message = static_cast<std::uint16_t>(config_.push.max_message);
+    push_.set_session_options(sid(c.id), so);
+    auto cat = responder_.catalogue();
+    auto r = push_.subscribe(sid(c.id), ev.id, primary->data, *cat, now);
+    if (r.action == push::SubscribeResult::Action::kAbort) {
+      abort(c, s, std::string("SUBSCRIBE: ") + r.reason, now);
+      return;
+    }
+    s.respond(ev.id, r.rcode, now, {}, r.retry_delay);
+    // RFC 8765 §6.3: the initial PUSH immediately follows the NOERROR response.
+    for (const auto& msg : r.initial_push) {
+      if (!s.send_unidirectional(msg, now)) break;
+    }
+    update_long_lived(c);
+    if (r.rcode != wire::Rcode::NOERROR) {
+      spdlog::debug("connection {}: SUBSCRIBE {}: {}", c.id, wire::to_text(r.rcode), r.reason);
+    }
+  }
+
+  void on_unidirectional(const io::ConnectionInfo& c, dso::Session& s,
+                         const dso::UnidirectionalEvent& ev, TimePoint now) override {
+    auto m = dso::parse_message(ev.message);
+    auto primary = m ? m->primary() : std::nullopt;
+    if (!primary) {
+      abort(c, s, "unparseable message", now);
+      return;
+    }
+    if (ev.type == dso::TlvType::UNSUBSCRIBE) {
+      if (push_.unsubscribe(sid(c.id), primary->data) == push::UnsubscribeResult::kAbort) {
+        abort(c, s, "malformed UNSUBSCRIBE", now);
+        return;
+      }
+      update_long_lived(c);
+      return;
+    }
+    if (ev.type == dso::TlvType::RECONFIRM) {
+      auto cat = responder_.catalogue();
+      auto r = push_.reconfirm(sid(c.id), primary->data, *cat);
+      if (r.abort) {
+        abort(c, s, "malformed RECONFIRM", now);
+        return;
+      }
+      // RFC 8765 §6.5: our data is authoritative, so a RECONFIRM changes nothing.
+      std::uint64_t suppressed = 0;
+      if (reconfirm_log.allow(now, suppressed)) {
+        spdlog::info("connection {} from {}: RECONFIRM {} {} ({}){}", c.id, auth::to_text(c.peer),
+                     r.record.name.to_text(), wire::to_text(r.record.type),
+                     r.present ? "present" : (r.authoritative ? "not present" : "not ours"),
+                     suppressed_note(suppressed));
+      }
+      return;
+    }
+    // A PUSH from a client, or anything else unidirectional: RFC 8765 §6.3 / RFC 8490 §5.4.5.
+    abort(c, s, "unexpected " + dso::to_text(ev.type) + " from a client", now);
+  }
+
+  void on_closed(const io::ConnectionInfo& c) override {
+    push_.close_session(sid(c.id));
+    slots_.erase(c.id);  // the session slot is free again
+  }
+
+  // A commit, posted by the PushService in commit order.
+  void apply(const zone::Commit& commit) {
+    const auto deliveries = push_.on_commit(commit);
+    for (const auto& d : deliveries) {
+      // False: the connection is gone or was closed as a slow reader (its on_closed
+      // forgets it); the others go on.
+      link_.send_unidirectional(static_cast<io::ConnectionId>(d.session), d.message);
+    }
+  }
+
+  const push::PushWorker& worker() const { return push_; }
+  std::uint64_t aborts() const { return aborts_; }
+
+ private:
+  void abort(const io::ConnectionInfo& c, dso::Session& s, const std::string& why, TimePoint now) {
+    ++aborts_;
+    std::uint64_t suppressed = 0;
+    if (push_abort_log.allow(now, suppressed)) {
+      spdlog::info("connection {} from {}: DNS Push protocol error, aborting: {}{}", c.id,
+                   auth::to_text(c.peer), why, suppressed_note(suppressed));
+    }
+    s.abort(why, now, dso::CloseReason::kApplication);
+  }
+  void update_long_lived(const io::ConnectionInfo& c) {
+    link_.set_long_lived(c.id, push_.subscriptions(sid(c.id)));
+  }
+
+  io::WorkerLink& link_;
+  const Config& config_;
+  const auth::Responder& responder_;
+  push::PushWorker push_;
+  io::ConnectionLimiter& sessions_;
+  std::unordered_map<io::ConnectionId, io::ConnectionLimiter::Ticket> slots_;
+  std::uint64_t aborts_ = 0;
+  std::uint64_t refused_sessions_ = 0;
+};
+
+PushService::PushService(const Config& config, const auth::Responder& responder)
+    : config_(config), responder_(responder) {
+  const PushSettings& p = config.push;
+  const unsigned workers = config.effective_workers();
+  push_config_.max_subscriptions_per_session = p.max_subscriptions_per_session;
+  // The total is shared out: each worker owns its part outright (no shared counter).
+  push_config_.max_subscriptions = std::max<std::size_t>(1, p.max_subscriptions / workers);
+  push_config_.subscribe_burst = p.subscribe_burst;
+  push_config_.subscribe_interval = p.subscribe_interval;
+  push_config_.max_message = p.max_message;
+  // Per-zone policy: SUBSCRIBE is REFUSED in zones with push = false.
+  std::vector<wire::Name> disabled;
+  for (const auto& z : config.zones) {
+    if (!z.push) {
+      if (auto n = wire::Name::from_text(z.origin)) disabled.push_back(*n);
+    }
+  }
+  if (!disabled.empty()) {
+    push_config_.allow = [disabled](const wire::Name& zone, const push::Subscribe&) {
+      for (const auto& d : disabled) {
+        if (d == zone) return false;
+      }
+      return true;
+    };
+  }
+  sessions_ = std::make_unique<io::ConnectionLimiter>(p.max_sessions, p.max_sessions_per_address);
+}
+
+PushService::~PushService() = default;
+
+io::SessionAppFactory PushService::app_factory() {
+  return [this](io::WorkerLink& link) -> std::unique_ptr<io::SessionApp> {
+    auto app = std::make_unique<PushApp>(link, config_, responder_, push_config_, *sessions_);
+    if (apps_.size() <= link.index()) apps_.resize(link.index() + 1, nullptr);
+    apps_[link.index()] = app.get();
+    return app;
+  };
+}
+
+std::vector<dso::AppTlv> PushService::tlvs() const {
+  return dso::push_tlvs();
+}
+
+void PushService::attach(io::Server& io) {
+  io_ = &io;
+}
+
+void PushService::on_commit(const zone::CommitPtr& commit) {
+  if (io_ == nullptr) return;
+  // The same immutable commit to every worker; each applies it on its own thread, after
+  // everything posted before (commit order).
+  for (unsigned w = 0; w < apps_.size(); ++w) {
+    if (apps_[w] == nullptr) continue;
+    io_->post(w, [app = apps_[w], commit] { app->apply(*commit); });
+  }
+}
+
+PushStats PushService::stats() const {
+  PushStats s;
+  for (const auto* a : apps_) {
+    if (a == nullptr) continue;
+    s.sessions += a->worker().sessions();
+    s.subscriptions += a->worker().subscriptions();
+    s.commits += a->worker().counters().commits;
+    s.messages += a->worker().counters().messages;
+    s.aborts += a->aborts();
+  }
+  return s;
+}
+
+}  // namespace dnspush::server

@@ -1,0 +1,61 @@
+// DNS Push (RFC 8765) in dnspushd: the glue between the io workers' DSO sessions and the
+// sans-IO push core. One PushApp per io worker owns a push::PushWorker (that worker's part
+// of the subscription index) and answers SUBSCRIBE, UNSUBSCRIBE and RECONFIRM from the
+// worker's sessions; the PushService is the ChangesetListener that posts every commit to
+// every worker, in commit order, where each PushApp turns it into PUSH messages for its
+// own sessions. Nothing on the per-session path takes a lock shared between workers; the
+// session limits (total and per client address) are checked once, when a connection first
+// subscribes.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "auth/responder.hpp"
+#include "io/connection_limiter.hpp"
+#include "io/server.hpp"
+#include "io/session_app.hpp"
+#include "push/push_worker.hpp"
+#include "server/changeset_listener.hpp"
+#include "server/config.hpp"
+
+namespace dnspush::server {
+
+class PushApp;
+
+// Totals over every worker, for logs and tests (each worker updates its own slot; reads
+// are racy snapshots, which is all a status line needs).
+struct PushStats {
+  std::size_t sessions = 0;       // DSO sessions with at least one subscription
+  std::size_t subscriptions = 0;  // live subscriptions
+  std::uint64_t commits = 0;      // commits applied, summed over workers
+  std::uint64_t messages = 0;     // PUSH messages handed to sessions
+  std::uint64_t aborts = 0;       // sessions aborted for a push protocol error
+};
+
+class PushService : public ChangesetListener {
+ public:
+  // `config` and `responder` must outlive the service.
+  PushService(const Config& config, const auth::Responder& responder);
+  ~PushService() override;
+
+  // For io::ServerOptions: the apps are created by the io server, one per worker.
+  io::SessionAppFactory app_factory();
+  std::vector<dso::AppTlv> tlvs() const;
+  // Before the io server starts; commits are posted through it.
+  void attach(io::Server& io);
+  void on_commit(const zone::CommitPtr& commit) override;
+  PushStats stats() const;
+
+ private:
+  const Config& config_;
+  const auth::Responder& responder_;
+  push::PushConfig push_config_;
+  std::unique_ptr<io::ConnectionLimiter> sessions_;  // max-sessions (per address too)
+  io::Server* io_ = nullptr;
+  std::vector<PushApp*> apps_;  // by worker index; owned by the io workers
+};
+
+}  // namespace dnspush::server

@@ -135,8 +135,6 @@ class PushApp final : public io::SessionApp {
     }
   }
 
-  const push::PushWorker& worker() const { return push_; }
-  std::uint64_t aborts() const { return aborts_; }
 
  private:
   void abort(const io::ConnectionInfo& c, dso::Session& s, const std::string& why, TimePoint now) {
@@ -217,19 +215,6 @@ void PushService::on_commit(const zone::CommitPtr& commit) {
     if (apps_[w] == nullptr) continue;
     io_->post(w, [app = apps_[w], commit] { app->apply(*commit); });
   }
-}
-
-PushStats PushService::stats() const {
-  PushStats s;
-  for (const auto* a : apps_) {
-    if (a == nullptr) continue;
-    s.sessions += a->worker().sessions();
-    s.subscriptions += a->worker().subscriptions();
-    s.commits += a->worker().counters().commits;
-    s.messages += a->worker().counters().messages;
-    s.aborts += a->aborts();
-  }
-  return s;
 }
 
 }  // namespace dnspush::server

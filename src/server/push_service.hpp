@@ -25,16 +25,6 @@ namespace dnspush::server {
 
 class PushApp;
 
-// Totals over every worker, for logs and tests (each worker updates its own slot; reads
-// are racy snapshots, which is all a status line needs).
-struct PushStats {
-  std::size_t sessions = 0;       // DSO sessions with at least one subscription
-  std::size_t subscriptions = 0;  // live subscriptions
-  std::uint64_t commits = 0;      // commits applied, summed over workers
-  std::uint64_t messages = 0;     // PUSH messages handed to sessions
-  std::uint64_t aborts = 0;       // sessions aborted for a push protocol error
-};
-
 class PushService : public ChangesetListener {
  public:
   // `config` and `responder` must outlive the service.
@@ -47,7 +37,6 @@ class PushService : public ChangesetListener {
   // Before the io server starts; commits are posted through it.
   void attach(io::Server& io);
   void on_commit(const zone::CommitPtr& commit) override;
-  PushStats stats() const;
 
  private:
   const Config& config_;

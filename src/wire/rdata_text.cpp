@@ -1,5 +1,6 @@
 // RDATA presentation format as BIND's dig prints it (RFC 1035 §5.1 and each type's RFC);
 // anything that does not match its description is shown in RFC 3597 §5 generic form.
+// The fields that serve one type only are printed in rdata_text_types.cpp.
 #include <arpa/inet.h>
 
 #include <cstdio>
@@ -10,10 +11,8 @@
 #include "wire/rdata_fields.hpp"
 
 namespace dnspush::wire {
-namespace {
 
-// dig splits long hex and base64 fields into chunks of 56 characters (its +split default).
-constexpr std::size_t kSplitWidth = 56;
+namespace detail {
 
 std::uint64_t get_uint(std::span<const std::uint8_t> b) {
   std::uint64_t v = 0;
@@ -38,24 +37,6 @@ std::string hex_upper(std::span<const std::uint8_t> b) {
     out += kDigits[x >> 4];
     out += kDigits[x & 0xF];
   }
-  return out;
-}
-
-// RFC 4648 §7 "base32hex", uppercase and without padding (RFC 5155 §3.3).
-std::string base32hex(std::span<const std::uint8_t> b) {
-  static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (std::uint8_t x : b) {
-    buffer = (buffer << 8) | x;
-    bits += 8;
-    while (bits >= 5) {
-      out += kAlphabet[(buffer >> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
   return out;
 }
 
@@ -97,6 +78,62 @@ std::string ipv6_text(std::span<const std::uint8_t> b) {
   return buf;
 }
 
+std::string known_type_text(RRType t) {
+  std::string s = to_text(t);
+  // No mnemonic starts with "TYPE": that is the RFC 3597 form of an unknown type.
+  if (s.starts_with("TYPE")) return std::to_string(static_cast<std::uint16_t>(t));
+  return s;
+}
+
+std::string type_bitmap_text(std::span<const std::uint8_t> b) {
+  std::string out;
+  std::size_t p = 0;
+  while (p + 2 <= b.size()) {
+    const unsigned window = b[p];
+    const std::size_t len = b[p + 1];
+    for (std::size_t i = 0; i < len && p + 2 + i < b.size(); ++i) {
+      for (unsigned bit = 0; bit < 8; ++bit) {
+        if ((b[p + 2 + i] & (0x80 >> bit)) == 0) continue;
+        const auto type = static_cast<RRType>(window * 256 + i * 8 + bit);
+        if (!out.empty()) out += ' ';
+        out += to_text(type);
+      }
+    }
+    p += 2 + len;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::append_decimal_escape;
+using detail::get_uint;
+using detail::hex_upper;
+using detail::ipv4_text;
+using detail::ipv6_text;
+using detail::quoted;
+using detail::split_chunks;
+
+// RFC 4648 §7 "base32hex", uppercase and without padding (RFC 5155 §3.3).
+std::string base32hex(std::span<const std::uint8_t> b) {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::uint8_t x : b) {
+    buffer = (buffer << 8) | x;
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
 // Proleptic Gregorian date from days since 1970-01-01 (H. Hinnant's civil_from_days).
 void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
   z += 719468;
@@ -120,25 +157,6 @@ std::string time_text(std::uint32_t t) {
   std::snprintf(buf, sizeof buf, "%04d%02u%02u%02u%02u%02u", y, mo, d, s / 3600, (s / 60) % 60,
                 s % 60);
   return buf;
-}
-
-std::string bitmap_text(std::span<const std::uint8_t> b) {
-  std::string out;
-  std::size_t p = 0;
-  while (p + 2 <= b.size()) {
-    const unsigned window = b[p];
-    const std::size_t len = b[p + 1];
-    for (std::size_t i = 0; i < len && p + 2 + i < b.size(); ++i) {
-      for (unsigned bit = 0; bit < 8; ++bit) {
-        if ((b[p + 2 + i] & (0x80 >> bit)) == 0) continue;
-        const auto type = static_cast<RRType>(window * 256 + i * 8 + bit);
-        if (!out.empty()) out += ' ';
-        out += to_text(type);
-      }
-    }
-    p += 2 + len;
-  }
-  return out;
 }
 
 std::string svc_key_name(std::uint16_t key) {
@@ -242,7 +260,15 @@ std::string tsig_error_text(std::uint16_t v) {
   return to_text(static_cast<Rcode>(v));
 }
 
-std::string field_text(Field f, std::span<const std::uint8_t> b) {
+// RFC 3597 §5: \# <length> <hex>.
+std::string generic_text(std::span<const std::uint8_t> rdata) {
+  std::string out = "\\# " + std::to_string(rdata.size());
+  if (!rdata.empty()) out += ' ' + split_chunks(hex_upper(rdata));
+  return out;
+}
+
+std::string field_text(Field f, std::span<const std::uint8_t> b,
+                       std::span<const std::uint8_t> rdata) {
   switch (f) {
     case Field::kU8:
     case Field::kU16:
@@ -251,6 +277,8 @@ std::string field_text(Field f, std::span<const std::uint8_t> b) {
       return std::to_string(get_uint(b));
     case Field::kType:
       return to_text(static_cast<RRType>(get_uint(b)));
+    case Field::kSigType:
+      return detail::known_type_text(static_cast<RRType>(get_uint(b)));
     case Field::kTsigError:
       return tsig_error_text(static_cast<std::uint16_t>(get_uint(b)));
     case Field::kTime:
@@ -279,12 +307,32 @@ std::string field_text(Field f, std::span<const std::uint8_t> b) {
     }
     case Field::kCaaTag:
       return std::string(b.begin() + 1, b.end());
-    case Field::kCaaValue:
+    case Field::kQuotedRest:
       return quoted(b);
+    case Field::kCharStringOpt:
+      return b.empty() ? std::string() : quoted(b.subspan(1));
+    case Field::kNameList: {
+      std::string out;
+      std::size_t p = 0;
+      while (p < b.size()) {
+        const auto len = detail::name_length(b, p, /*check_name=*/false);
+        if (!len) break;
+        auto n = Name::from_wire(b.subspan(p, *len));
+        if (p != 0) out += ' ';
+        out += n ? n->to_text() : std::string("?");
+        p += *len;
+      }
+      return out;
+    }
     case Field::kHexRest:
       return split_chunks(hex_upper(b));
     case Field::kBase64Rest:
+    case Field::kBase64RestOpt:
       return split_chunks(base64_encode(b));
+    case Field::kBase64OrDash:
+      return b.empty() ? std::string("-") : base64_encode(b);
+    case Field::kOpaque:
+      return generic_text(b);
     case Field::kHexLen8:
       return b.size() == 1 ? std::string("-") : hex_upper(b.subspan(1));
     case Field::kBase32Len8:
@@ -296,18 +344,12 @@ std::string field_text(Field f, std::span<const std::uint8_t> b) {
       return out;
     }
     case Field::kTypeBitmap:
-      return bitmap_text(b);
+      return detail::type_bitmap_text(b);
     case Field::kSvcParams:
       return svc_params_text(b);
+    default:
+      return detail::type_field_text(f, b, rdata);
   }
-  return {};
-}
-
-// RFC 3597 §5: \# <length> <hex>.
-std::string generic_text(std::span<const std::uint8_t> rdata) {
-  std::string out = "\\# " + std::to_string(rdata.size());
-  if (!rdata.empty()) out += ' ' + split_chunks(hex_upper(rdata));
-  return out;
 }
 
 }  // namespace
@@ -321,8 +363,10 @@ std::string rdata_to_text(RRType type, std::span<const std::uint8_t> rdata) {
   if (!fields) return generic_text(rdata);
   std::string out;
   for (const auto& fs : *fields) {
-    std::string t = field_text(fs.field, rdata.subspan(fs.offset, fs.length));
-    if (t.empty()) continue;  // an empty bitmap, SvcParams or trailing blob
+    std::string t = field_text(fs.field, rdata.subspan(fs.offset, fs.length), rdata);
+    // An empty bitmap, SvcParams or optional trailer is left out, except A6's address:
+    // dig prints "128  prefix." for a prefix length of 128.
+    if (t.empty() && fs.field != Field::kA6Suffix) continue;
     if (!out.empty()) out += ' ';
     out += t;
   }

@@ -2,6 +2,7 @@
 // (TYPEnnn, CLASSnnn) so that every 16-bit value has a text form and round-trips.
 #include "wire/types.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 
@@ -13,29 +14,102 @@ struct TypeName {
   std::string_view name;
 };
 
-constexpr std::array<TypeName, 43> kTypeNames{{
-    {RRType::A, "A"},         {RRType::NS, "NS"},
-    {RRType::MD, "MD"},       {RRType::MF, "MF"},
-    {RRType::CNAME, "CNAME"}, {RRType::SOA, "SOA"},
-    {RRType::MB, "MB"},       {RRType::MG, "MG"},
-    {RRType::MR, "MR"},       {RRType::NULL_, "NULL"},
-    {RRType::WKS, "WKS"},     {RRType::PTR, "PTR"},
-    {RRType::HINFO, "HINFO"}, {RRType::MINFO, "MINFO"},
-    {RRType::MX, "MX"},       {RRType::TXT, "TXT"},
-    {RRType::RP, "RP"},       {RRType::AFSDB, "AFSDB"},
-    {RRType::RT, "RT"},       {RRType::SIG, "SIG"},
-    {RRType::KEY, "KEY"},     {RRType::PX, "PX"},
-    {RRType::AAAA, "AAAA"},   {RRType::SRV, "SRV"},
-    {RRType::NAPTR, "NAPTR"}, {RRType::KX, "KX"},
-    {RRType::DNAME, "DNAME"}, {RRType::OPT, "OPT"},
-    {RRType::DS, "DS"},       {RRType::RRSIG, "RRSIG"},
-    {RRType::NSEC, "NSEC"},   {RRType::DNSKEY, "DNSKEY"},
-    {RRType::NSEC3, "NSEC3"}, {RRType::NSEC3PARAM, "NSEC3PARAM"},
-    {RRType::TLSA, "TLSA"},   {RRType::SVCB, "SVCB"},
-    {RRType::HTTPS, "HTTPS"}, {RRType::TKEY, "TKEY"},
-    {RRType::TSIG, "TSIG"},   {RRType::IXFR, "IXFR"},
-    {RRType::AXFR, "AXFR"},   {RRType::ANY, "ANY"},
+// Sorted by code point (to_text searches it); BIND 9.18's list of mnemonics.
+constexpr std::array<TypeName, 94> kTypeNames{{
+    {RRType::A, "A"},
+    {RRType::NS, "NS"},
+    {RRType::MD, "MD"},
+    {RRType::MF, "MF"},
+    {RRType::CNAME, "CNAME"},
+    {RRType::SOA, "SOA"},
+    {RRType::MB, "MB"},
+    {RRType::MG, "MG"},
+    {RRType::MR, "MR"},
+    {RRType::NULL_, "NULL"},
+    {RRType::WKS, "WKS"},
+    {RRType::PTR, "PTR"},
+    {RRType::HINFO, "HINFO"},
+    {RRType::MINFO, "MINFO"},
+    {RRType::MX, "MX"},
+    {RRType::TXT, "TXT"},
+    {RRType::RP, "RP"},
+    {RRType::AFSDB, "AFSDB"},
+    {RRType::X25, "X25"},
+    {RRType::ISDN, "ISDN"},
+    {RRType::RT, "RT"},
+    {RRType::NSAP, "NSAP"},
+    {RRType::NSAP_PTR, "NSAP-PTR"},
+    {RRType::SIG, "SIG"},
+    {RRType::KEY, "KEY"},
+    {RRType::PX, "PX"},
+    {RRType::GPOS, "GPOS"},
+    {RRType::AAAA, "AAAA"},
+    {RRType::LOC, "LOC"},
+    {RRType::NXT, "NXT"},
+    {RRType::EID, "EID"},
+    {RRType::NIMLOC, "NIMLOC"},
+    {RRType::SRV, "SRV"},
+    {RRType::ATMA, "ATMA"},
+    {RRType::NAPTR, "NAPTR"},
+    {RRType::KX, "KX"},
+    {RRType::CERT, "CERT"},
+    {RRType::A6, "A6"},
+    {RRType::DNAME, "DNAME"},
+    {RRType::SINK, "SINK"},
+    {RRType::OPT, "OPT"},
+    {RRType::APL, "APL"},
+    {RRType::DS, "DS"},
+    {RRType::SSHFP, "SSHFP"},
+    {RRType::IPSECKEY, "IPSECKEY"},
+    {RRType::RRSIG, "RRSIG"},
+    {RRType::NSEC, "NSEC"},
+    {RRType::DNSKEY, "DNSKEY"},
+    {RRType::DHCID, "DHCID"},
+    {RRType::NSEC3, "NSEC3"},
+    {RRType::NSEC3PARAM, "NSEC3PARAM"},
+    {RRType::TLSA, "TLSA"},
+    {RRType::SMIMEA, "SMIMEA"},
+    {RRType::HIP, "HIP"},
+    {RRType::NINFO, "NINFO"},
+    {RRType::RKEY, "RKEY"},
+    {RRType::TALINK, "TALINK"},
+    {RRType::CDS, "CDS"},
+    {RRType::CDNSKEY, "CDNSKEY"},
+    {RRType::OPENPGPKEY, "OPENPGPKEY"},
+    {RRType::CSYNC, "CSYNC"},
+    {RRType::ZONEMD, "ZONEMD"},
+    {RRType::SVCB, "SVCB"},
+    {RRType::HTTPS, "HTTPS"},
+    {RRType::DSYNC, "DSYNC"},
+    {RRType::HHIT, "HHIT"},
+    {RRType::BRID, "BRID"},
+    {RRType::SPF, "SPF"},
+    {RRType::UINFO, "UINFO"},
+    {RRType::UID, "UID"},
+    {RRType::GID, "GID"},
+    {RRType::UNSPEC, "UNSPEC"},
+    {RRType::NID, "NID"},
+    {RRType::L32, "L32"},
+    {RRType::L64, "L64"},
+    {RRType::LP, "LP"},
+    {RRType::EUI48, "EUI48"},
+    {RRType::EUI64, "EUI64"},
+    {RRType::TKEY, "TKEY"},
+    {RRType::TSIG, "TSIG"},
+    {RRType::IXFR, "IXFR"},
+    {RRType::AXFR, "AXFR"},
+    {RRType::MAILB, "MAILB"},
+    {RRType::MAILA, "MAILA"},
+    {RRType::ANY, "ANY"},
+    {RRType::URI, "URI"},
     {RRType::CAA, "CAA"},
+    {RRType::AVC, "AVC"},
+    {RRType::DOA, "DOA"},
+    {RRType::AMTRELAY, "AMTRELAY"},
+    {RRType::RESINFO, "RESINFO"},
+    {RRType::WALLET, "WALLET"},
+    {RRType::TA, "TA"},
+    {RRType::DLV, "DLV"},
 }};
 
 struct ClassName {
@@ -50,6 +124,17 @@ constexpr std::array<ClassName, 5> kClassNames{{
     {RRClass::NONE, "NONE"},
     {RRClass::ANY, "ANY"},
 }};
+
+constexpr bool sorted_by_code() {
+  for (std::size_t i = 1; i < kTypeNames.size(); ++i) {
+    if (static_cast<std::uint16_t>(kTypeNames[i - 1].type) >=
+        static_cast<std::uint16_t>(kTypeNames[i].type)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(sorted_by_code(), "kTypeNames must stay sorted for the binary search");
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -85,10 +170,12 @@ std::string generic_text(std::string_view prefix, unsigned value) {
 }  // namespace
 
 std::string to_text(RRType t) {
-  for (const auto& e : kTypeNames) {
-    if (e.type == t) return std::string(e.name);
-  }
-  return generic_text("TYPE", static_cast<std::uint16_t>(t));
+  const auto value = [](RRType x) { return static_cast<std::uint16_t>(x); };
+  const auto it =
+      std::lower_bound(kTypeNames.begin(), kTypeNames.end(), t,
+                       [&](const TypeName& e, RRType v) { return value(e.type) < value(v); });
+  if (it != kTypeNames.end() && it->type == t) return std::string(it->name);
+  return generic_text("TYPE", value(t));
 }
 
 std::optional<RRType> rrtype_from_text(std::string_view s) {

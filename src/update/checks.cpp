@@ -35,6 +35,18 @@ bool name_in_use(const zone::Zone& zone, const wire::Name& name) {
   return n != nullptr && !n->empty();
 }
 
+// RFC 6895 §3.1: TYPE 0 and 65535 are reserved and meta types (OPT, 128..255) are not
+// data. An UPDATE naming one where data is meant is malformed (RFC 2136 §3.2, §3.4.1.3,
+// whose pseudocode lists ANY, AXFR, MAILA and MAILB "or any other QUERY metatype").
+// `any_ok`: TYPE ANY is the "all RRsets" form in class ANY deletions and prerequisites.
+const char* type_unusable(RRType t, bool any_ok) {
+  if (wire::is_reserved_type(t)) return "reserved type (RFC 6895 §3.1)";
+  if (wire::is_meta_type(t) && !(any_ok && t == RRType::ANY)) {
+    return "meta type (RFC 6895 §3.1)";
+  }
+  return nullptr;
+}
+
 bool rrset_exists(const zone::Zone& zone, const wire::Name& name, RRType type) {
   const zone::Node* n = zone.find(name);
   return n != nullptr && n->find(type) != nullptr;
@@ -103,6 +115,9 @@ std::optional<Failure> check_prerequisites(std::span<const Record> prerequisites
     if (!in_zone(rr.owner, zone.origin())) {
       return failure(Rcode::NOTZONE, rr, "prerequisite name is outside the zone (RFC 2136 §3.2)");
     }
+    if (const char* why = type_unusable(rr.type, rr.cls != RRClass::IN)) {
+      return failure(Rcode::FORMERR, rr, why);
+    }
     if (rr.cls == RRClass::ANY) {
       // RFC 2136 §3.2.1: name is in use (NXDOMAIN) / RRset exists (NXRRSET).
       if (!rr.rdata.empty()) return failure(Rcode::FORMERR, rr, "RDLENGTH must be 0");
@@ -121,8 +136,7 @@ std::optional<Failure> check_prerequisites(std::span<const Record> prerequisites
       }
     } else if (rr.cls == RRClass::IN) {
       // RFC 2136 §3.2.3: RRset exists (value dependent); compared once all are collected.
-      // A meta type or RDATA that does not parse as its type cannot be in a zone: FORMERR.
-      if (wire::is_meta_type(rr.type)) return failure(Rcode::FORMERR, rr, "meta type");
+      // RDATA that does not parse as its type cannot be in a zone: FORMERR.
       if (!wire::rdata_valid(rr.type, rr.rdata)) {
         return failure(Rcode::FORMERR, rr, "RDATA is not valid for its type");
       }
@@ -142,26 +156,35 @@ std::optional<Failure> check_prerequisites(std::span<const Record> prerequisites
 
 std::optional<Failure> prescan(std::span<const Record> updates, const wire::Name& origin) {
   // RFC 2136 §3.4.1.3, extended by RFC 3597: an unknown type is not a meta type and is
-  // carried as opaque RDATA, so only meta types (RFC 6895 §3.1) are refused.
+  // carried as opaque RDATA; reserved and meta types (RFC 6895 §3.1) are refused, and so
+  // is RDATA that does not parse as its type (the checks BIND applies on the wire).
   for (const Record& rr : updates) {
     if (!in_zone(rr.owner, origin)) {
       return failure(Rcode::NOTZONE, rr, "update name is outside the zone (RFC 2136 §3.4.1)");
     }
     if (rr.cls == RRClass::IN) {
-      if (wire::is_meta_type(rr.type)) return failure(Rcode::FORMERR, rr, "cannot add a meta type");
+      if (const char* why = type_unusable(rr.type, /*any_ok=*/false)) {
+        return failure(Rcode::FORMERR, rr, why);
+      }
+      // RFC 1123 §6.1.3.6: MD and MF are obsolete and MUST NOT be loaded. BIND ignores
+      // such an add; refusing it tells the client its record was not stored.
+      if (wire::is_obsolete_type(rr.type)) {
+        return failure(Rcode::FORMERR, rr, "obsolete type (RFC 1123 §6.1.3.6)");
+      }
       if (!wire::rdata_valid(rr.type, rr.rdata)) {
         return failure(Rcode::FORMERR, rr, "RDATA is not valid for its type");
       }
     } else if (rr.cls == RRClass::ANY) {
       if (rr.ttl != 0) return failure(Rcode::FORMERR, rr, "TTL must be 0 when deleting");
       if (!rr.rdata.empty()) return failure(Rcode::FORMERR, rr, "RDLENGTH must be 0");
-      if (rr.type != RRType::ANY && wire::is_meta_type(rr.type)) {
-        return failure(Rcode::FORMERR, rr, "cannot delete a meta type");
+      if (const char* why = type_unusable(rr.type, /*any_ok=*/true)) {
+        return failure(Rcode::FORMERR, rr, why);
       }
     } else if (rr.cls == RRClass::NONE) {
       if (rr.ttl != 0) return failure(Rcode::FORMERR, rr, "TTL must be 0 when deleting");
-      if (wire::is_meta_type(rr.type))
-        return failure(Rcode::FORMERR, rr, "cannot delete a meta type");
+      if (const char* why = type_unusable(rr.type, /*any_ok=*/false)) {
+        return failure(Rcode::FORMERR, rr, why);
+      }
       // RFC 2136 §2.5.4: the RDATA must match the RR being deleted, so it must parse.
       if (!wire::rdata_valid(rr.type, rr.rdata)) {
         return failure(Rcode::FORMERR, rr, "RDATA is not valid for its type");

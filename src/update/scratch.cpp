@@ -112,6 +112,9 @@ void Scratch::apply(const Record& rr) {
 
 // RFC 2136 §3.4.2.2 (pseudocode §3.4.2.7).
 void Scratch::add(const Record& rr) {
+  // RFC 2181 §8: a TTL above 2^31 - 1 is treated as 0, so the changeset (and through it
+  // the zone, the journal, IXFR and push) carries 0, never 2147483648.
+  const std::uint32_t ttl = wire::effective_ttl(rr.ttl);
   Sets& sets = node(rr.owner);
   // CNAME and other data: the update RR that would create the conflict is ignored.
   if (rr.type == RRType::CNAME) {
@@ -135,13 +138,13 @@ void Scratch::add(const Record& rr) {
     const auto pos = std::find_if(sets.begin(), sets.end(), [&](const Set& s) {
       return static_cast<std::uint16_t>(s.type) > static_cast<std::uint16_t>(rr.type);
     });
-    sets.insert(pos, Set(rr.type, rr.ttl, {rr.rdata}));
+    sets.insert(pos, Set(rr.type, ttl, {rr.rdata}));
     return;
   }
   // RFC 2181 §5.2: an RRset has one TTL. The update RR's TTL becomes the RRset's, as a
   // duplicate "replaces" the zone RR (RFC 2136 §3.4.2.2) and Zone::apply does likewise.
   Set& set = *it;
-  set.ttl = rr.ttl;
+  set.ttl = ttl;
   if (replaces_on_fields(rr.type)) {
     for (std::size_t i = 0; i < set.rdatas.size(); ++i) {
       if (same_fields(rr.type, set.rdatas[i], rr.rdata)) {

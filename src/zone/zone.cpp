@@ -48,11 +48,18 @@ Result<void> check_record(const Name& origin, const Record& r) {
   if (wire::is_meta_type(r.type)) {
     return fail(Errc::kRefused, what() + ": meta type cannot be stored in a zone (RFC 6895 §3.1)");
   }
+  if (wire::is_reserved_type(r.type)) {
+    return fail(Errc::kRefused,
+                what() + ": reserved type cannot be stored in a zone (RFC 6895 §3.1)");
+  }
+  if (wire::is_obsolete_type(r.type)) {
+    return fail(Errc::kRefused, what() + ": obsolete type MUST NOT be loaded (RFC 1123 §6.1.3.6)");
+  }
   if (!r.owner.is_subdomain_of(origin)) {
     return fail(Errc::kRefused, what() + ": owner is outside the zone " + origin.to_text());
   }
   if (!wire::rdata_valid(r.type, r.rdata)) {
-    return fail(Errc::kMalformed, what() + ": invalid RDATA");
+    return fail(Errc::kMalformed, what() + ": invalid RDATA for its type");
   }
   if (r.type == RRType::SOA && !(r.owner == origin)) {
     return fail(Errc::kRefused, what() + ": SOA is only allowed at the zone apex");
@@ -74,11 +81,14 @@ RRset* find_set(std::vector<RRset>& sets, RRType t) {
 }  // namespace
 
 Result<bool> NodeAccess::add(Node& n, const Record& r, bool newest_ttl_wins) {
+  // RFC 2181 §8: a TTL with the top bit set counts as 0. Every record enters a node here,
+  // so none is stored (or served) with 2147483648 or more, whoever produced it.
+  const std::uint32_t ttl = wire::effective_ttl(r.ttl);
   auto& sets = n.rrsets_;
   if (RRset* set = find_set(sets, r.type)) {
     for (const auto& rd : set->rdatas) {
       if (wire::rdata_equal(r.type, rd, r.rdata)) {
-        if (newest_ttl_wins) set->ttl = r.ttl;
+        if (newest_ttl_wins) set->ttl = ttl;
         return false;
       }
     }
@@ -89,7 +99,7 @@ Result<bool> NodeAccess::add(Node& n, const Record& r, bool newest_ttl_wins) {
       return fail(Errc::kRefused, describe(r.owner, r.type) + ": more than one CNAME at a name");
     }
     set->rdatas.push_back(r.rdata);
-    if (newest_ttl_wins) set->ttl = r.ttl;
+    if (newest_ttl_wins) set->ttl = ttl;
     return true;
   }
   const bool has_cname = find_set(sets, RRType::CNAME) != nullptr;
@@ -107,7 +117,7 @@ Result<bool> NodeAccess::add(Node& n, const Record& r, bool newest_ttl_wins) {
   }
   RRset s;
   s.type = r.type;
-  s.ttl = r.ttl;
+  s.ttl = ttl;
   s.rdatas.push_back(r.rdata);
   const auto pos = std::find_if(sets.begin(), sets.end(), [&](const RRset& x) {
     return static_cast<std::uint16_t>(x.type) > static_cast<std::uint16_t>(r.type);
@@ -549,7 +559,7 @@ Result<std::shared_ptr<const Zone>> Zone::apply(const Changeset& c) const {
 
   Node* apex = ed.touch(origin_);
   RRset* soa = find_set(NodeAccess::rrsets(*apex), RRType::SOA);
-  soa->ttl = c.soa_to.ttl;
+  soa->ttl = wire::effective_ttl(c.soa_to.ttl);
   soa->rdatas.front() = c.soa_to.rdata;
   // RFC 1035 §4.2.1 / RFC 2136 §3.4.2.4: the apex keeps its NS RRset.
   if (apex->find(RRType::NS) == nullptr) {

@@ -174,6 +174,10 @@ std::optional<Failure> prescan(std::span<const Record> updates, const wire::Name
       if (!wire::rdata_valid(rr.type, rr.rdata)) {
         return failure(Rcode::FORMERR, rr, "RDATA is not valid for its type");
       }
+      // BIND refuses any message with such an NSEC3 (so every later AXFR of the zone).
+      if (!wire::owner_valid(rr.type, rr.owner)) {
+        return failure(Rcode::FORMERR, rr, "owner is not a base32hex hash (RFC 5155 §3)");
+      }
     } else if (rr.cls == RRClass::ANY) {
       if (rr.ttl != 0) return failure(Rcode::FORMERR, rr, "TTL must be 0 when deleting");
       if (!rr.rdata.empty()) return failure(Rcode::FORMERR, rr, "RDLENGTH must be 0");

@@ -661,6 +661,40 @@ Result<std::vector<std::uint8_t>> read_rdata(Reader& r, RRType type, std::uint16
   return out;
 }
 
+bool owner_valid(RRType type, const Name& owner) {
+  if (type != RRType::NSEC3) return true;
+  if (owner.label_count() == 0) return false;
+  // RFC 4648 §7 base32hex without padding: whole groups, or 2, 4, 5 or 7 digits left
+  // with the bits they do not use zero, as BIND's decoder requires.
+  const std::string_view label = owner.label(0);
+  std::size_t last = 0;
+  for (char c : label) {
+    if (c >= '0' && c <= '9') {
+      last = static_cast<std::size_t>(c - '0');
+    } else if (c >= 'a' && c <= 'v') {
+      last = static_cast<std::size_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'V') {
+      last = static_cast<std::size_t>(c - 'A' + 10);
+    } else {
+      return false;
+    }
+  }
+  switch (label.size() % 8) {
+    case 0:
+      return true;
+    case 2:
+      return (last & 0x3) == 0;
+    case 4:
+      return (last & 0xF) == 0;
+    case 5:
+      return (last & 0x1) == 0;
+    case 7:
+      return (last & 0x7) == 0;
+    default:
+      return false;
+  }
+}
+
 bool rdata_valid(RRType type, std::span<const std::uint8_t> rdata) {
   if (rdata.size() > 0xFFFF) return false;
   const RdataDescriptor* desc = descriptor(type);

@@ -101,6 +101,11 @@ Result<std::vector<std::uint8_t>> read_rdata(Reader& r, RRType type, std::uint16
 // or an UPDATE).
 bool rdata_valid(RRType type, std::span<const std::uint8_t> rdata);
 
+// Rules on the owner of a record of `type` that its RDATA depends on. RFC 5155 §3: an
+// NSEC3's owner is the base32hex hash as one label above the zone; BIND refuses a whole
+// message (every AXFR of the zone) that has an NSEC3 at any other owner.
+bool owner_valid(RRType type, const Name& owner);
+
 // Writes uncompressed RDATA, compressing names as `c` allows. The caller writes RDLENGTH.
 void write_rdata(Writer& w, RRType type, std::span<const std::uint8_t> rdata, Compression c);
 

@@ -61,6 +61,9 @@ Result<void> check_record(const Name& origin, const Record& r) {
   if (!wire::rdata_valid(r.type, r.rdata)) {
     return fail(Errc::kMalformed, what() + ": invalid RDATA for its type");
   }
+  if (!wire::owner_valid(r.type, r.owner)) {
+    return fail(Errc::kMalformed, what() + ": owner is not a base32hex hash (RFC 5155 §3)");
+  }
   if (r.type == RRType::SOA && !(r.owner == origin)) {
     return fail(Errc::kRefused, what() + ": SOA is only allowed at the zone apex");
   }

@@ -121,6 +121,18 @@ TEST(UpdateTypeRules, MalformedRdataOfDescribedTypesIsFormerr) {
             std::vector<std::string>{"300 00-00-5e-00-53-01"});
 }
 
+// RFC 5155 §3: an NSEC3 lives at its hash; BIND cannot parse a message with one elsewhere.
+TEST(UpdateTypeRules, Nsec3OwnerMustBeAHash) {
+  auto z = make_zone();
+  Bytes nsec3 = {1, 0, 0, 10, 0, 20};
+  for (int i = 0; i < 20; ++i) nsec3.push_back(static_cast<std::uint8_t>(i));
+  expect_formerr(*z, in("www.example.", RRType::NSEC3, 300, nsec3), "base32hex");
+  const Outcome o =
+      run(*z, {in("2vptu5timamqttgl4luu9kg21e0aor3s.example.", RRType::NSEC3, 300, nsec3)});
+  EXPECT_EQ(o.rcode, Rcode::NOERROR) << o.reason;
+  EXPECT_TRUE(o.changeset);
+}
+
 // RFC 2181 §8: "treat TTL values received with the most significant bit set as if the
 // entire value received was zero."
 TEST(UpdateTypeRules, TtlAboveMaxCountsAsZero) {

@@ -722,6 +722,23 @@ TEST(RdataTypes, ValidationAndReadingAgreeOnTruncationsAndExtensions) {
   }
 }
 
+// RFC 5155 §3: an NSEC3 owner's first label is a base32hex hash without padding (BIND
+// refuses a message that breaks this, so one such record breaks every AXFR).
+TEST(RdataTypes, Nsec3OwnerIsABase32HexHash) {
+  auto owner = [](std::string_view s) { return *Name::from_text(s); };
+  EXPECT_TRUE(owner_valid(RRType::NSEC3, owner("2vptu5timamqttgl4luu9kg21e0aor3s.example.")));
+  EXPECT_TRUE(owner_valid(RRType::NSEC3, owner("2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S.example.")));
+  EXPECT_TRUE(owner_valid(RRType::NSEC3, owner("0g.example.")));    // 1 octet: 2 unused bits 0
+  EXPECT_FALSE(owner_valid(RRType::NSEC3, owner("01.example.")));   // unused bits not 0
+  EXPECT_FALSE(owner_valid(RRType::NSEC3, owner("0.example.")));    // 5 bits: no octet
+  EXPECT_FALSE(owner_valid(RRType::NSEC3, owner("www.example.")));  // 'w' is not base32hex
+  EXPECT_FALSE(owner_valid(RRType::NSEC3, owner("v1-nsec3.example.")));
+  EXPECT_FALSE(owner_valid(RRType::NSEC3, owner(".")));
+  // Every other type takes any owner.
+  EXPECT_TRUE(owner_valid(RRType::NSEC, owner("www.example.")));
+  EXPECT_TRUE(owner_valid(RRType::A, owner(".")));
+}
+
 // Types BIND names but parses as opaque data itself stay RFC 3597 opaque here.
 TEST(RdataTypes, TypesBindKnowsOnlyByNameStayOpaque) {
   for (RRType t : {RRType::UINFO, RRType::UID, RRType::GID, RRType::UNSPEC}) {

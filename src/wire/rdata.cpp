@@ -68,12 +68,18 @@ bool bitmap_valid(std::span<const std::uint8_t> b) {
 }
 
 // A sequence of non-empty <character-string>s filling `v` exactly (RFC 9460 §7.1.1 alpn).
+// Ids are refused unless printable ASCII other than the backslash: BIND and Knot print
+// the others alike (as \DDD and doubled escapes), but libzscanner (our zone loader, and
+// Knot's) misreads that text. Registered ALPN ids are all printable ASCII.
 bool alpn_valid(std::span<const std::uint8_t> v) {
   if (v.empty()) return false;
   std::size_t p = 0;
   while (p < v.size()) {
     const std::size_t len = v[p];
     if (len == 0 || v.size() - p - 1 < len) return false;
+    for (std::uint8_t c : v.subspan(p + 1, len)) {
+      if (c <= 0x20 || c >= 0x7F || c == '\\' || c == ',') return false;
+    }
     p += 1 + len;
   }
   return true;

@@ -173,12 +173,14 @@ bool check_nsec(std::span<const std::uint8_t> rd) {
   return name && *name < rd.size();
 }
 
-// RFC 5155 §3.2 with §11: hash algorithm 1 is SHA-1, whose hash is 20 octets; and any
-// hash must fit, base32-encoded, in the 63-octet first label of an NSEC3 owner (§3.3):
-// at most 39 octets.
+// RFC 5155 §3.2 with §11: hash algorithm 1 is SHA-1, whose hash is 20 octets. Any hash
+// must fit, base32-encoded, in the 63-octet first label of an NSEC3 owner (§3.3), which
+// BIND checks (at most 39 octets); and its text must be whole base32 groups, since BIND
+// reads the hash only unpadded and libzscanner only in whole (or padded) groups: a
+// multiple of 5 octets.
 bool check_nsec3(std::span<const std::uint8_t> rd) {
   const std::size_t hash_len = rd[5 + rd[4]];
-  return hash_len <= 39 && (rd[0] != 1 || hash_len == 20);
+  return hash_len <= 39 && hash_len % 5 == 0 && (rd[0] != 1 || hash_len == 20);
 }
 
 // RFC 8976 §2.2.4: at least 12 octets; SHA-384 (1) is 48 and SHA-512 (2) is 64.

@@ -85,6 +85,28 @@ std::string known_type_text(RRType t) {
   return s;
 }
 
+// A type in a bitmap: its mnemonic when both BIND and libzscanner (Knot's parser, our
+// zone loader) read it there, else the RFC 3597 §5 form TYPEnnn, which both read. dig
+// prints e.g. "HIP" or "MF"; libzscanner refuses those, and a zone file we write must
+// load again.
+std::string bitmap_type_text(RRType t) {
+  static constexpr RRType kNotReadByKnot[] = {
+      RRType::MD,       RRType::MF,       RRType::MB,      RRType::MG,     RRType::MR,
+      RRType::NULL_,    RRType::WKS,      RRType::X25,     RRType::ISDN,   RRType::NSAP,
+      RRType::NSAP_PTR, RRType::SIG,      RRType::PX,      RRType::GPOS,   RRType::NXT,
+      RRType::EID,      RRType::NIMLOC,   RRType::ATMA,    RRType::A6,     RRType::SINK,
+      RRType::OPT,      RRType::HIP,      RRType::NINFO,   RRType::RKEY,   RRType::TALINK,
+      RRType::DSYNC,    RRType::HHIT,     RRType::BRID,    RRType::UINFO,  RRType::UID,
+      RRType::GID,      RRType::UNSPEC,   RRType::TKEY,    RRType::TSIG,   RRType::IXFR,
+      RRType::AXFR,     RRType::MAILB,    RRType::MAILA,   RRType::ANY,    RRType::AVC,
+      RRType::DOA,      RRType::AMTRELAY, RRType::RESINFO, RRType::WALLET, RRType::TA,
+      RRType::DLV};
+  for (RRType k : kNotReadByKnot) {
+    if (k == t) return "TYPE" + std::to_string(static_cast<std::uint16_t>(t));
+  }
+  return to_text(t);
+}
+
 std::string type_bitmap_text(std::span<const std::uint8_t> b) {
   std::string out;
   std::size_t p = 0;
@@ -96,7 +118,7 @@ std::string type_bitmap_text(std::span<const std::uint8_t> b) {
         if ((b[p + 2 + i] & (0x80 >> bit)) == 0) continue;
         const auto type = static_cast<RRType>(window * 256 + i * 8 + bit);
         if (!out.empty()) out += ' ';
-        out += to_text(type);
+        out += bitmap_type_text(type);
       }
     }
     p += 2 + len;
@@ -189,9 +211,10 @@ std::string alpn_text(std::span<const std::uint8_t> v) {
     if (p != 0) out += ',';
     const std::size_t len = v[p];
     for (std::uint8_t c : v.subspan(p + 1, len)) {
-      if (c == ',' || c == '\\') {
-        out += "\\\\";
-        out += static_cast<char>(c);
+      if (c == ',') {
+        out += "\\\\,";  // value-level "\," with its backslash escaped: \\,
+      } else if (c == '\\') {
+        out += "\\\\\\\\";  // value-level "\\", each backslash escaped again
       } else if (c == '"') {
         out += "\\\"";
       } else if (c <= 0x20 || c >= 0x7F) {

@@ -25,7 +25,9 @@ std::string name_text(std::span<const std::uint8_t> b) {
   return n ? n->to_text() : std::string("?");
 }
 
-// DNSSEC algorithm mnemonics (RFC 4034 §A.1 and the IANA registry, as BIND names them).
+// DNSSEC algorithm mnemonics (RFC 4034 §A.1, RFC 4398 §2.1) as both BIND and libzscanner
+// read them. BIND prints 6, 7 and 12 as NSEC3DSA, NSEC3RSASHA1 and ECCGOST, which
+// libzscanner (our zone loader) refuses; the number reads everywhere.
 std::string sec_alg_text(unsigned alg) {
   switch (alg) {
     case 1:
@@ -36,16 +38,10 @@ std::string sec_alg_text(unsigned alg) {
       return "DSA";
     case 5:
       return "RSASHA1";
-    case 6:
-      return "NSEC3DSA";
-    case 7:
-      return "NSEC3RSASHA1";
     case 8:
       return "RSASHA256";
     case 10:
       return "RSASHA512";
-    case 12:
-      return "ECCGOST";
     case 13:
       return "ECDSAP256SHA256";
     case 14:
@@ -215,9 +211,13 @@ std::string dashed_hex(std::span<const std::uint8_t> b) {
   return out;
 }
 
+// RFC 6742 §2.3 / §3.1: four groups of four hex digits. dig drops leading zeros
+// ("14:4fff:..."), which libzscanner (our zone loader) cannot read back; both BIND and
+// Knot read the four-digit form, so zone files we write stay loadable.
 std::string locator64_text(std::span<const std::uint8_t> b) {
   char buf[24];
-  std::snprintf(buf, sizeof buf, "%x:%x:%x:%x", static_cast<unsigned>(get_uint(b.subspan(0, 2))),
+  std::snprintf(buf, sizeof buf, "%04x:%04x:%04x:%04x",
+                static_cast<unsigned>(get_uint(b.subspan(0, 2))),
                 static_cast<unsigned>(get_uint(b.subspan(2, 2))),
                 static_cast<unsigned>(get_uint(b.subspan(4, 2))),
                 static_cast<unsigned>(get_uint(b.subspan(6, 2))));

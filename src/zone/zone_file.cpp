@@ -123,6 +123,26 @@ Result<std::shared_ptr<const Zone>> load_zone_text(std::string_view text, const 
   return load(origin, nullptr, text, display_name);
 }
 
+bool loader_reads_type(wire::RRType type) {
+  using wire::RRType;
+  // Knot 3.2's descriptor table less its obsolete types (src/libknot/descriptor.c).
+  static constexpr RRType kRead[] = {
+      RRType::A,     RRType::NS,     RRType::CNAME, RRType::SOA,      RRType::PTR,
+      RRType::HINFO, RRType::MINFO,  RRType::MX,    RRType::TXT,      RRType::RP,
+      RRType::AFSDB, RRType::RT,     RRType::KEY,   RRType::AAAA,     RRType::LOC,
+      RRType::SRV,   RRType::NAPTR,  RRType::KX,    RRType::CERT,     RRType::DNAME,
+      RRType::APL,   RRType::DS,     RRType::SSHFP, RRType::IPSECKEY, RRType::RRSIG,
+      RRType::NSEC,  RRType::DNSKEY, RRType::DHCID, RRType::NSEC3,    RRType::NSEC3PARAM,
+      RRType::TLSA,  RRType::SMIMEA, RRType::CDS,   RRType::CDNSKEY,  RRType::OPENPGPKEY,
+      RRType::CSYNC, RRType::ZONEMD, RRType::SVCB,  RRType::HTTPS,    RRType::SPF,
+      RRType::NID,   RRType::L32,    RRType::L64,   RRType::LP,       RRType::EUI48,
+      RRType::EUI64, RRType::URI,    RRType::CAA};
+  for (RRType t : kRead) {
+    if (t == type) return true;
+  }
+  return false;
+}
+
 Result<std::vector<wire::Record>> parse_records(std::string_view text, const wire::Name& origin) {
   std::vector<wire::Record> out;
   ScanState st;

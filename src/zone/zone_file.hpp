@@ -29,6 +29,11 @@ Result<std::shared_ptr<const Zone>> load_zone_file(const std::string& path,
 Result<std::shared_ptr<const Zone>> load_zone_text(std::string_view text, const wire::Name& origin,
                                                    std::string_view display_name = "<text>");
 
+// Whether the loader (libzscanner 3.2) reads this type's presentation form. The zone
+// writer uses the RFC 3597 generic form for the others (e.g. HIP, WKS, A6, GPOS), so a
+// file it writes always loads again.
+bool loader_reads_type(wire::RRType type);
+
 // Parses master-file text into records without any zone rules (for building changesets,
 // e.g. in tests and tools): "www 60 IN A 192.0.2.1" relative to `origin`.
 Result<std::vector<wire::Record>> parse_records(std::string_view text, const wire::Name& origin);

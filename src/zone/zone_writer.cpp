@@ -9,6 +9,7 @@
 
 #include "wire/rdata.hpp"
 #include "wire/types.hpp"
+#include "zone/zone_file.hpp"
 
 namespace dnspush::zone {
 
@@ -30,6 +31,17 @@ std::string owner_text(const wire::Name& owner, const wire::Name& origin) {
   return full;
 }
 
+// RFC 3597 §5: "\# <length> <hex>".
+std::string generic_rdata_text(std::span<const std::uint8_t> rdata) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out = "\\# " + std::to_string(rdata.size()) + " ";
+  for (std::uint8_t b : rdata) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  return out;
+}
+
 void append_record(std::string& out, const wire::Record& r, const wire::Name& origin) {
   out += owner_text(r.owner, origin);
   out += '\t';
@@ -37,10 +49,18 @@ void append_record(std::string& out, const wire::Record& r, const wire::Name& or
   out += '\t';
   out += wire::to_text(r.cls);
   out += '\t';
-  out += wire::to_text(r.type);
-  out += '\t';
-  // RFC 3597 §5: empty RDATA has only the generic form.
-  out += r.rdata.empty() ? std::string("\\# 0") : wire::rdata_to_text(r.type, r.rdata);
+  // RFC 3597 §5: TYPEnnn and "\# len hex" for what the loader cannot read otherwise
+  // (a described type libzscanner does not know, empty RDATA), so the file loads again.
+  const auto code = static_cast<std::uint16_t>(r.type);
+  if (r.rdata.empty() || !loader_reads_type(r.type)) {
+    out += "TYPE" + std::to_string(code);
+    out += '\t';
+    out += r.rdata.empty() ? std::string("\\# 0") : generic_rdata_text(r.rdata);
+  } else {
+    out += wire::to_text(r.type);
+    out += '\t';
+    out += wire::rdata_to_text(r.type, r.rdata);
+  }
   out += '\n';
 }
 

@@ -32,8 +32,27 @@ Bytes from_hex(std::string_view h) {
 struct Valid {
   RRType type;
   const char* hex;
-  const char* text;  // as dig prints it
+  const char* text;  // as dig prints it (we differ only where kOurs says)
 };
+
+// RFC 6742 §2.3: NID and L64 locators are four groups of four hex digits. dig drops the
+// leading zeros, which libzscanner (our zone loader) cannot read back; both BIND and Knot
+// read the four-digit form, so that is what we print.
+struct Ours {
+  const char* dig;
+  const char* ours;
+};
+const Ours kOurs[] = {
+    {"10 14:4fff:ff20:ee64", "10 0014:4fff:ff20:ee64"},
+    {"10 2001:db8:1140:1000", "10 2001:0db8:1140:1000"},
+};
+
+std::string our_text(const char* dig_text) {
+  for (const auto& o : kOurs) {
+    if (std::string_view(o.dig) == dig_text) return o.ours;
+  }
+  return dig_text;
+}
 
 struct Invalid {
   RRType type;
@@ -181,8 +200,6 @@ const Valid kValid[] = {
      "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="},
     {RRType::DHCID, "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F",
      "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkq KywtLi8wMTIzNDU2Nzg5Ojs8PT4/"},
-    {RRType::NSEC3, "0201000A0002AABB000140",
-     "2 1 10 - LATG A"},
     {RRType::NSEC3, "0101000A02AABB1417F3DF17B2B2ADAEF615257DE4D2020B80AC6C7C0006400000000002",
      "1 1 10 AABB 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG"},
     {RRType::NSEC3PARAM, "0100000000",
@@ -595,6 +612,9 @@ const Invalid kInvalid[] = {
     {RRType::TSIG, "0B686D61632D73686132353600000065", "truncated"},
     // Stricter than BIND or Knot, each for the reason given.
     {RRType::URI, "000A0001", "RFC 7553 §4.5: empty target"},
+    {RRType::NSEC3, "0201000A0002AABB000140",
+     "a 2-octet hash: BIND reads base32 only unpadded, libzscanner only whole groups"},
+    {RRType::NSEC3, "0101000A0005ABABABABAB", "RFC 5155: a SHA-1 hash is 20 octets"},
     {RRType::ATMA, "0239246F00", "no text form for ATMA format 2"},
     {RRType::AMTRELAY, "0A04AB", "RFC 8777 §4.2.3: relay type 4"},
     {RRType::SVCB, "00010000050000", "empty ech: libzscanner cannot read it back"},
@@ -677,7 +697,7 @@ TEST(RdataTypes, ValidVectorsRoundTripUnderEveryPolicyAndPrintAsDig) {
       ASSERT_TRUE(back) << what;
       EXPECT_EQ(*back, rd) << what;
     }
-    EXPECT_EQ(rdata_to_text(v.type, rd), v.text) << what;
+    EXPECT_EQ(rdata_to_text(v.type, rd), our_text(v.text)) << what;
     EXPECT_TRUE(rdata_equal(v.type, rd, rd)) << what;
     EXPECT_EQ(canonical_rdata(v.type, rd).size(), rd.size()) << what;
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Writes the seed corpora for fuzz_message and fuzz_name with dnspython.
+"""Writes the seed corpora for fuzz_message and fuzz_name with dnspython, and for
+fuzz_rdata_roundtrip from the RDATA vectors of tests/unit/wire/rdata_types_test.cpp.
 
 Run from anywhere: /usr/bin/python3 fuzz/make_corpus.py
 The messages are real wire messages: queries, answers with compressed names, DNSSEC
@@ -7,6 +8,8 @@ records, EDNS options, UPDATE, NOTIFY and a TSIG-signed query.
 """
 
 import os
+import re
+import struct
 
 import dns.edns
 import dns.message
@@ -23,6 +26,8 @@ import dns.update
 HERE = os.path.dirname(os.path.abspath(__file__))
 MESSAGE_DIR = os.path.join(HERE, "corpus", "message")
 NAME_DIR = os.path.join(HERE, "corpus", "name")
+RDATA_DIR = os.path.join(HERE, "corpus", "rdata_roundtrip")
+SRC = os.path.dirname(HERE)
 
 
 def answer(qname, qtype, records, authority=(), additional=(), **kwargs):
@@ -129,7 +134,27 @@ NAMES = [
 ]
 
 
+def rdata_vectors():
+    """(name, input) for every valid and invalid vector: a 16-bit type code, then RDATA."""
+    with open(os.path.join(SRC, "src", "wire", "types.hpp")) as f:
+        codes = dict((n, int(v)) for n, v in re.findall(r"^\s+(\w+) = (\d+),", f.read(), re.M))
+    with open(os.path.join(SRC, "tests", "unit", "wire", "rdata_types_test.cpp")) as f:
+        src = f.read()
+    body = src[src.index("const Valid kValid[]"):src.index("// clang-format on")]
+    out = []
+    for i, (name, hexes) in enumerate(
+            re.findall(r'\{RRType::(\w+),\s*((?:"[0-9A-F]*"\s*)+),', body)):
+        rdata = bytes.fromhex("".join(re.findall(r'"([0-9A-F]*)"', hexes)))
+        out.append(("%s_%03d" % (name.lower().rstrip("_"), i),
+                    struct.pack("!H", codes[name]) + rdata))
+    return out
+
+
 def main():
+    os.makedirs(RDATA_DIR, exist_ok=True)
+    for name, data in rdata_vectors():
+        with open(os.path.join(RDATA_DIR, name), "wb") as f:
+            f.write(data)
     os.makedirs(MESSAGE_DIR, exist_ok=True)
     os.makedirs(NAME_DIR, exist_ok=True)
     for name, wire in sorted(messages().items()):

@@ -11,7 +11,9 @@
 #   CLIENTS      dnsperf clients (-c)                (default: 4)
 #   WORKERS      server threads for both servers     (default: nproc)
 #   SERVERS      "dnspushd knot", or just one of them (default: both)
-#   TRANSPORT    udp or tcp (dnsperf -m)             (default: udp)
+#   TRANSPORT    udp, tcp or dot (dnsperf -m)        (default: udp)
+#   PIN          1: each server on core 0 (taskset), dnsperf on core 1, WORKERS=1 unless set:
+#                the fairest comparison a 2-core machine gives (default: 0, unpinned)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +22,16 @@ ZONE=$SRC/examples/example.test.zone
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-4}
-WORKERS=${WORKERS:-$(nproc)}
+PIN=${PIN:-0}
+if [[ $PIN == 1 ]]; then
+  WORKERS=${WORKERS:-1}
+  ON_SERVER_CORE=(taskset -c 0)
+  ON_CLIENT_CORE=(taskset -c 1)
+else
+  WORKERS=${WORKERS:-$(nproc)}
+  ON_SERVER_CORE=()
+  ON_CLIENT_CORE=()
+fi
 SERVERS=${SERVERS:-"dnspushd knot"}
 TRANSPORT=${TRANSPORT:-udp}
 PY=/usr/bin/python3
@@ -119,7 +130,7 @@ zone:
   - domain: example.test
     file: "$WORK/knot/example.test.zone"
 EOF
-  knotd -c "$WORK/knot/knot.conf" >"$WORK/knot.log" 2>&1 &
+  "${ON_SERVER_CORE[@]}" knotd -c "$WORK/knot/knot.conf" >"$WORK/knot.log" 2>&1 &
   PID[knot]=$!
   PORT[knot]=$port
   wait_ready knot "$port"
@@ -142,7 +153,7 @@ dns = ["127.0.0.1:$port"]
 origin = "example.test"
 file = "example.test.zone"
 EOF
-  "$BIN/dnspushd" --config "$WORK/dnspushd/dnspushd.toml" >"$WORK/dnspushd.log" 2>&1 &
+  "${ON_SERVER_CORE[@]}" "$BIN/dnspushd" --config "$WORK/dnspushd/dnspushd.toml" >"$WORK/dnspushd.log" 2>&1 &
   PID[dnspushd]=$!
   PORT[dnspushd]=$port
   wait_ready dnspushd "$port"
@@ -207,7 +218,7 @@ declare -a RESULTS=()
 run_one() {  # server round
   local s=$1 round=$2 out qps lat lost
   out=$WORK/dnsperf-$s-$round.txt
-  dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -p "${PORT[$s]}" -d "$WORK/queries.txt" \
+  "${ON_CLIENT_CORE[@]}" dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -p "${PORT[$s]}" -d "$WORK/queries.txt" \
     -l "$DURATION" -c "$CLIENTS" >"$out" 2>&1 || true
   if ! kill -0 "${PID[$s]}" 2>/dev/null; then
     echo "run_dnsperf: $s died during round $round; its log:" >&2
@@ -228,6 +239,7 @@ run_one() {  # server round
   RESULTS+=("$s $qps $lat")
 }
 
+[[ $PIN == 1 ]] && echo "pinned: servers on core 0, dnsperf on core 1"
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), shared with dnsperf"
 write_queries
 for s in $SERVERS; do

@@ -20,8 +20,6 @@ using asio::ip::tcp;
 using asio::ip::udp;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-constexpr std::size_t kMaxUdpMessage = 65535;
-
 // Opens a socket bound to `e` with SO_REUSEPORT, so that every worker has its own socket
 // on the same address and the kernel spreads clients over them.
 template <class Socket, class Proto>
@@ -74,7 +72,6 @@ struct Server::Impl {
 
   Result<void> bind_all();
   Result<void> bind_once();
-  asio::awaitable<void> udp_loop(udp::socket& s, std::shared_ptr<detail::Gate> gate);
   asio::awaitable<void> accept_loop(Acceptor& a, Worker& w);
 };
 
@@ -101,9 +98,10 @@ Result<void> Server::Impl::bind_once() {
   for (unsigned w = 0; w < opts.workers; ++w) {
     auto worker = std::make_unique<Worker>(w, stream_options());
     for (auto& e : dns) {
-      auto& u = worker->udp_sockets.emplace_back(worker->ctx);
+      udp::socket u(worker->ctx);
       if (auto r = open_bound<udp::socket, udp>(u, e); !r) return r;
       if (e.port == 0) e.port = u.local_endpoint().port();
+      worker->udp.emplace_back(*worker, std::move(u));
       auto& a = worker->acceptors.emplace_back(Acceptor{tcp::acceptor(worker->ctx), false});
       if (auto r = open_bound<tcp::acceptor, tcp>(a.socket, e); !r) return r;
       std::error_code ec;
@@ -126,63 +124,6 @@ Result<void> Server::Impl::bind_once() {
     workers.push_back(std::move(worker));
   }
   return {};
-}
-
-namespace {
-
-// A UDP answer completed after the handler returned: sent from the worker's loop.
-class UdpSink : public detail::SinkBase {
- public:
-  UdpSink(udp::socket& s, udp::endpoint to, std::shared_ptr<detail::Gate> gate)
-      : sock_(s), to_(std::move(to)), gate_(std::move(gate)) {}
-
- protected:
-  void deliver(detail::Completion c) override {
-    auto bytes = first_message(std::move(c));
-    if (!bytes || bytes->size() > kMaxUdpMessage) return;
-    gate_->post([&s = sock_, to = to_, b = std::move(*bytes)] {
-      std::error_code ignored;
-      s.send_to(asio::buffer(b), to, 0, ignored);
-    });
-  }
-
- public:
-  static std::optional<std::vector<std::uint8_t>> first_message(detail::Completion c) {
-    if (auto* a = std::get_if<std::vector<std::uint8_t>>(&c)) return std::move(*a);
-    if (auto* st = std::get_if<MessageStream>(&c)) {
-      if (*st) return (*st)();
-    }
-    return std::nullopt;
-  }
-
- private:
-  udp::socket& sock_;  // lives as long as the worker, which outlives its open gate
-  udp::endpoint to_;
-  std::shared_ptr<detail::Gate> gate_;
-};
-
-}  // namespace
-
-asio::awaitable<void> Server::Impl::udp_loop(udp::socket& s, std::shared_ptr<detail::Gate> gate) {
-  std::vector<std::uint8_t> buf(kMaxUdpMessage);
-  udp::endpoint from;
-  auth::QueryContext qc;
-  qc.transport = auth::Transport::kUdp;
-  for (;;) {
-    auto [ec, n] = co_await s.async_receive_from(asio::buffer(buf), from, detail::kAsTuple);
-    if (ec == asio::error::operation_aborted || !s.is_open()) co_return;
-    if (ec) continue;  // e.g. ICMP port unreachable reported on a later receive
-    qc.client = detail::client_address(from.address(), from.port());
-    auto sink = std::make_shared<UdpSink>(s, from, gate);
-    detail::call_handler(handler, std::span(buf.data(), n), qc, Reply(sink));
-    auto done = sink->end_call();
-    if (!done) continue;  // answered later, from another thread
-    auto out = UdpSink::first_message(std::move(*done));
-    if (out && out->size() <= kMaxUdpMessage) {
-      auto [sec, sent] = co_await s.async_send_to(asio::buffer(*out), from, detail::kAsTuple);
-      if (sec == asio::error::operation_aborted) co_return;
-    }
-  }
 }
 
 asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, Worker& w) {
@@ -268,9 +209,7 @@ void Server::start() {
   if (impl_->started) return;
   impl_->started = true;
   for (auto& w : impl_->workers) {
-    for (auto& u : w->udp_sockets) {
-      asio::co_spawn(w->ctx, impl_->udp_loop(u, w->gate), asio::detached);
-    }
+    for (auto& u : w->udp) u.start();
     for (auto& a : w->acceptors) {
       asio::co_spawn(w->ctx, impl_->accept_loop(a, *w), asio::detached);
     }

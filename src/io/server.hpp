@@ -86,6 +86,14 @@ class Reply {
 using AsyncHandler =
     std::function<void(std::span<const std::uint8_t>, const auth::QueryContext&, Reply)>;
 
+// The synchronous fast path (optional): answer the query now into `out` (a buffer the
+// caller reuses between queries, so its capacity is kept), say nothing is to be sent, or
+// defer it to the AsyncHandler, which then gets a Reply. Most queries are answered here,
+// without the Reply's allocation.
+enum class FastPath : std::uint8_t { kAnswered, kNoAnswer, kDeferred };
+using SyncHandler = std::function<FastPath(std::span<const std::uint8_t>, const auth::QueryContext&,
+                                           std::vector<std::uint8_t>& out)>;
+
 struct ServerOptions {
   std::vector<Endpoint> dns;                // UDP and TCP on each
   std::vector<Endpoint> tls;                // DNS over TLS
@@ -103,6 +111,7 @@ struct ServerOptions {
   std::size_t max_connections_per_address = 1000;
   std::size_t max_pending_bytes = 256 * 1024;  // queued answers per connection; then close
   std::size_t max_outstanding = 64;            // pipelined requests per connection
+  SyncHandler fast_path;                       // optional, tried before the AsyncHandler
   // DSO (RFC 8490): on the TLS listeners when `session_app` is set; on plain TCP only
   // with dso_on_tcp (tests and tools that cannot do TLS).
   SessionAppFactory session_app;

@@ -238,6 +238,19 @@ void StreamConnection::do_write(TimePoint now) {
 
 void StreamConnection::handle(dso::Event& ev, TimePoint now) {
   if (auto* q = std::get_if<dso::QueryEvent>(&ev)) {
+    if (const auto& fast = w_.opts.server->fast_path) {
+      std::vector<std::uint8_t> out;
+      switch (fast(q->message, qctx_, out)) {
+        case FastPath::kAnswered:
+          complete(q->token, std::move(out), now);
+          return;
+        case FastPath::kNoAnswer:
+          session_->no_answer(q->token, now);
+          return;
+        case FastPath::kDeferred:
+          break;
+      }
+    }
     auto sink = std::make_shared<Sink>(w_, info_.id, q->token);
     call_handler(*w_.opts.handler, q->message, qctx_, Reply(sink));
     if (auto c = sink->end_call()) complete(q->token, std::move(*c), now);

@@ -15,6 +15,7 @@
 #include "io/server.hpp"
 #include "io/session_app.hpp"
 #include "io/timer_queue.hpp"
+#include "io/udp_listener.hpp"
 
 namespace dnspush::io::detail {
 
@@ -84,7 +85,7 @@ class Worker final : public WorkerLink {
 
   asio::io_context ctx{1};
   std::shared_ptr<Gate> gate = std::make_shared<Gate>(ctx);
-  std::list<asio::ip::udp::socket> udp_sockets;  // std::list: coroutines hold references
+  std::list<UdpListener> udp;  // std::list: callbacks hold references
   std::list<Acceptor> acceptors;
   std::thread thread;
   const StreamOptions opts;

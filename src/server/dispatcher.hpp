@@ -32,6 +32,15 @@ class Dispatcher {
 
   void handle(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
               io::Reply reply) const;
+  // The synchronous fast path (io::SyncHandler): plain queries are answered here, at once
+  // and into the caller's buffer; UPDATE, NOTIFY, transfers and signed queries are deferred
+  // to handle().
+  io::FastPath fast(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
+                    std::vector<std::uint8_t>& out) const;
+  io::SyncHandler fast_path() const {
+    return [this](std::span<const std::uint8_t> q, const auth::QueryContext& ctx,
+                  std::vector<std::uint8_t>& out) { return fast(q, ctx, out); };
+  }
   io::AsyncHandler handler() const {
     return [this](std::span<const std::uint8_t> q, const auth::QueryContext& ctx, io::Reply r) {
       handle(q, ctx, std::move(r));

@@ -115,6 +115,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
     so.dso_timeouts = dso::Timeouts{c.push.inactivity_timeout, c.push.keepalive_interval};
     impl->zones->add_listener(impl->push);
   }
+  so.fast_path = impl->dispatcher->fast_path();
   auto server = io::Server::create(so, impl->dispatcher->handler());
   if (!server) return tl::unexpected(server.error());
   impl->io = std::move(*server);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <utility>
 
 namespace dnspush::wire {
 namespace {
@@ -11,7 +13,7 @@ constexpr std::uint8_t lower(std::uint8_t c) {
 }
 
 // Offsets of each label's length byte, leftmost first (the root byte is not included).
-std::size_t label_offsets(const std::string& w, std::size_t* out) {
+std::size_t label_offsets(std::string_view w, std::size_t* out) {
   std::size_t n = 0, pos = 0;
   while (pos < w.size() && w[pos] != 0) {
     out[n++] = pos;
@@ -44,7 +46,56 @@ void append_label_text(std::string& out, std::string_view label) {
 
 }  // namespace
 
-Name::Name() : wire_(1, '\0') {}
+Name::Name() = default;  // size_ 1, inline_ all zero: the root
+
+Name::Name(const char* wire, std::size_t n) {
+  assign(wire, n);
+}
+
+void Name::assign(const char* wire, std::size_t n) {
+  if (n > kInline) {
+    char* p = new char[n];
+    std::memcpy(p, wire, n);
+    delete[] heap_;
+    heap_ = p;
+  } else {
+    // `wire` may point into this object (a parent of itself): move, then drop the heap.
+    std::memmove(inline_, wire, n);
+    delete[] heap_;
+    heap_ = nullptr;
+  }
+  size_ = static_cast<std::uint8_t>(n);
+}
+
+Name::Name(const Name& o) {
+  assign(o.data(), o.size_);
+}
+
+Name::Name(Name&& o) noexcept : heap_(std::exchange(o.heap_, nullptr)), size_(o.size_) {
+  if (heap_ == nullptr) std::memcpy(inline_, o.inline_, size_);
+  o.size_ = 1;
+  o.inline_[0] = 0;
+}
+
+Name& Name::operator=(const Name& o) {
+  if (this != &o) assign(o.data(), o.size_);
+  return *this;
+}
+
+Name& Name::operator=(Name&& o) noexcept {
+  if (this == &o) return *this;
+  delete[] heap_;
+  heap_ = std::exchange(o.heap_, nullptr);
+  size_ = o.size_;
+  if (heap_ == nullptr) std::memcpy(inline_, o.inline_, size_);
+  o.size_ = 1;
+  o.inline_[0] = 0;
+  return *this;
+}
+
+Name::~Name() {
+  delete[] heap_;
+}
 
 Result<Name> Name::from_wire(std::span<const std::uint8_t> wire) {
   if (wire.empty() || wire.size() > kMaxWireLength) {
@@ -59,7 +110,7 @@ Result<Name> Name::from_wire(std::span<const std::uint8_t> wire) {
     pos += 1 + len;
   }
   if (pos + 1 != wire.size()) return fail(Errc::kMalformed, "bytes after the root label");
-  return Name(std::string(reinterpret_cast<const char*>(wire.data()), wire.size()));
+  return Name(reinterpret_cast<const char*>(wire.data()), wire.size());
 }
 
 Result<Name> Name::from_text(std::string_view text, const Name* origin) {
@@ -113,21 +164,22 @@ Result<Name> Name::from_text(std::string_view text, const Name* origin) {
   }
   if (!label.empty() && !end_label()) return fail(Errc::kMalformed, "over-long label in name");
   if (!absolute && origin != nullptr && !origin->is_root()) {
-    wire.append(origin->wire_, 0, origin->wire_.size() - 1);
+    wire.append(origin->data(), origin->size_ - 1);
   }
   wire += '\0';
   if (wire.size() > kMaxWireLength) return fail(Errc::kOutOfRange, "name longer than 255 bytes");
-  return Name(std::move(wire));
+  return Name(wire.data(), wire.size());
 }
 
 std::string Name::to_text() const {
   if (is_root()) return ".";
+  const std::string_view w = view();
   std::string out;
-  out.reserve(wire_.size() + 4);
+  out.reserve(w.size() + 4);
   std::size_t pos = 0;
-  while (wire_[pos] != 0) {
-    const auto len = static_cast<std::uint8_t>(wire_[pos]);
-    append_label_text(out, std::string_view(wire_).substr(pos + 1, len));
+  while (w[pos] != 0) {
+    const auto len = static_cast<std::uint8_t>(w[pos]);
+    append_label_text(out, w.substr(pos + 1, len));
     out += '.';
     pos += 1 + len;
   }
@@ -135,75 +187,80 @@ std::string Name::to_text() const {
 }
 
 std::size_t Name::label_count() const {
+  const char* w = data();
   std::size_t n = 0, pos = 0;
-  while (wire_[pos] != 0) {
+  while (w[pos] != 0) {
     ++n;
-    pos += 1 + static_cast<std::uint8_t>(wire_[pos]);
+    pos += 1 + static_cast<std::uint8_t>(w[pos]);
   }
   return n;
 }
 
 std::string_view Name::label(std::size_t i) const {
+  const std::string_view w = view();
   std::size_t pos = 0;
-  for (std::size_t k = 0; k < i && wire_[pos] != 0; ++k) {
-    pos += 1 + static_cast<std::uint8_t>(wire_[pos]);
+  for (std::size_t k = 0; k < i && w[pos] != 0; ++k) {
+    pos += 1 + static_cast<std::uint8_t>(w[pos]);
   }
-  const auto len = static_cast<std::uint8_t>(wire_[pos]);
-  return std::string_view(wire_).substr(pos + 1, len);
+  const auto len = static_cast<std::uint8_t>(w[pos]);
+  return w.substr(pos + 1, len);
 }
 
 bool Name::is_wildcard() const {
-  return wire_.size() >= 3 && wire_[0] == 1 && wire_[1] == '*';
+  const char* w = data();
+  return size_ >= 3 && w[0] == 1 && w[1] == '*';
 }
 
 Name Name::parent() const {
   if (is_root()) return *this;
-  const auto len = static_cast<std::uint8_t>(wire_[0]);
-  return Name(wire_.substr(1 + len));
+  const char* w = data();
+  const auto len = static_cast<std::uint8_t>(w[0]);
+  return Name(w + 1 + len, size_ - 1 - len);
 }
 
 Name Name::suffix(std::size_t labels) const {
   std::size_t offs[128];
-  const std::size_t n = label_offsets(wire_, offs);
+  const std::size_t n = label_offsets(view(), offs);
   if (labels >= n) return *this;
   if (labels == 0) return Name();
-  return Name(wire_.substr(offs[n - labels]));
+  return Name(data() + offs[n - labels], size_ - offs[n - labels]);
 }
 
 Result<Name> Name::prepend(std::string_view label) const {
   if (label.empty() || label.size() > kMaxLabelLength) {
     return fail(Errc::kMalformed, "label length out of range");
   }
-  if (wire_.size() + 1 + label.size() > kMaxWireLength) {
+  if (size_ + 1 + label.size() > kMaxWireLength) {
     return fail(Errc::kOutOfRange, "name longer than 255 bytes");
   }
-  std::string w;
-  w.reserve(wire_.size() + 1 + label.size());
-  w += static_cast<char>(label.size());
-  w += label;
-  w += wire_;
-  return Name(std::move(w));
+  char w[kMaxWireLength];
+  w[0] = static_cast<char>(label.size());
+  std::memcpy(w + 1, label.data(), label.size());
+  std::memcpy(w + 1 + label.size(), data(), size_);
+  return Name(w, 1 + label.size() + size_);
 }
 
 Result<Name> Name::concat(const Name& origin) const {
-  if (wire_.size() - 1 + origin.wire_.size() > kMaxWireLength) {
+  if (std::size_t{size_} - 1 + origin.size_ > kMaxWireLength) {
     return fail(Errc::kOutOfRange, "name longer than 255 bytes");
   }
-  std::string w = wire_.substr(0, wire_.size() - 1);
-  w += origin.wire_;
-  return Name(std::move(w));
+  char w[kMaxWireLength];
+  std::memcpy(w, data(), size_ - 1u);
+  std::memcpy(w + size_ - 1, origin.data(), origin.size_);
+  return Name(w, size_ - 1u + origin.size_);
 }
 
 bool Name::is_subdomain_of(const Name& ancestor) const {
-  if (ancestor.wire_.size() > wire_.size()) return false;
+  if (ancestor.size_ > size_) return false;
+  const char* w = data();
+  const char* a = ancestor.data();
   // Walk label boundaries so that "xexample." is not taken to be under "example.".
   std::size_t pos = 0;
-  const std::size_t want = wire_.size() - ancestor.wire_.size();
-  while (pos < want) pos += 1 + static_cast<std::uint8_t>(wire_[pos]);
+  const std::size_t want = size_ - ancestor.size_;
+  while (pos < want) pos += 1 + static_cast<std::uint8_t>(w[pos]);
   if (pos != want) return false;
-  for (std::size_t i = 0; i < ancestor.wire_.size(); ++i) {
-    if (lower(static_cast<std::uint8_t>(wire_[pos + i])) !=
-        lower(static_cast<std::uint8_t>(ancestor.wire_[i]))) {
+  for (std::size_t i = 0; i < ancestor.size_; ++i) {
+    if (lower(static_cast<std::uint8_t>(w[pos + i])) != lower(static_cast<std::uint8_t>(a[i]))) {
       return false;
     }
   }
@@ -211,17 +268,22 @@ bool Name::is_subdomain_of(const Name& ancestor) const {
 }
 
 Name Name::to_lower() const {
-  std::string w = wire_;
-  for (auto& c : w) c = static_cast<char>(lower(static_cast<std::uint8_t>(c)));
-  return Name(std::move(w));
+  char w[kMaxWireLength];
+  const char* src = data();
+  for (std::size_t i = 0; i < size_; ++i) {
+    w[i] = static_cast<char>(lower(static_cast<std::uint8_t>(src[i])));
+  }
+  return Name(w, size_);
 }
 
 bool operator==(const Name& a, const Name& b) {
-  if (a.wire_.size() != b.wire_.size()) return false;
+  if (a.size_ != b.size_) return false;
+  const char* x = a.data();
+  const char* y = b.data();
   // Length bytes are below 64 and so unaffected by lowering: compare everything.
-  for (std::size_t i = 0; i < a.wire_.size(); ++i) {
-    if (lower(static_cast<std::uint8_t>(a.wire_[i])) !=
-        lower(static_cast<std::uint8_t>(b.wire_[i]))) {
+  for (std::size_t i = 0; i < a.size_; ++i) {
+    if (x[i] != y[i] &&
+        lower(static_cast<std::uint8_t>(x[i])) != lower(static_cast<std::uint8_t>(y[i]))) {
       return false;
     }
   }
@@ -231,8 +293,9 @@ bool operator==(const Name& a, const Name& b) {
 std::size_t Name::hash() const {
   // FNV-1a over the lowered bytes.
   std::uint64_t h = 1469598103934665603ull;
-  for (char c : wire_) {
-    h ^= lower(static_cast<std::uint8_t>(c));
+  const char* w = data();
+  for (std::size_t i = 0; i < size_; ++i) {
+    h ^= lower(static_cast<std::uint8_t>(w[i]));
     h *= 1099511628211ull;
   }
   return static_cast<std::size_t>(h);
@@ -242,18 +305,19 @@ int Name::canonical_compare(const Name& other) const {
   // RFC 4034 §6.1: compare label by label from the rightmost, each label as lowercased
   // octet strings where a shorter prefix sorts first.
   std::size_t a_offs[128], b_offs[128];
-  const std::size_t na = label_offsets(wire_, a_offs);
-  const std::size_t nb = label_offsets(other.wire_, b_offs);
+  const std::string_view wa = view(), wb = other.view();
+  const std::size_t na = label_offsets(wa, a_offs);
+  const std::size_t nb = label_offsets(wb, b_offs);
   std::size_t ia = na, ib = nb;
   while (ia > 0 && ib > 0) {
     --ia;
     --ib;
-    const auto la = static_cast<std::uint8_t>(wire_[a_offs[ia]]);
-    const auto lb = static_cast<std::uint8_t>(other.wire_[b_offs[ib]]);
+    const auto la = static_cast<std::uint8_t>(wa[a_offs[ia]]);
+    const auto lb = static_cast<std::uint8_t>(wb[b_offs[ib]]);
     const std::size_t n = std::min(la, lb);
     for (std::size_t k = 0; k < n; ++k) {
-      const auto ca = lower(static_cast<std::uint8_t>(wire_[a_offs[ia] + 1 + k]));
-      const auto cb = lower(static_cast<std::uint8_t>(other.wire_[b_offs[ib] + 1 + k]));
+      const auto ca = lower(static_cast<std::uint8_t>(wa[a_offs[ia] + 1 + k]));
+      const auto cb = lower(static_cast<std::uint8_t>(wb[b_offs[ib] + 1 + k]));
       if (ca != cb) return ca < cb ? -1 : 1;
     }
     if (la != lb) return la < lb ? -1 : 1;

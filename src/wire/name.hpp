@@ -1,6 +1,11 @@
 // Domain names (RFC 1035 §3.1). Stored in uncompressed wire form, case preserved;
 // equality, hashing and ordering are case-insensitive (RFC 4343). Canonical order is
 // RFC 4034 §6.1 (used by zone transfers and anything that must be deterministic).
+//
+// Storage is a small buffer: a name of up to kInline wire bytes (nearly every name in
+// practice) lives inside the object, longer ones on the heap. Answering a query copies and
+// shortens names (parents, owners of the RRsets in an answer); with the name inline that
+// costs no allocation (the query path's "zero allocations per query" target).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +25,11 @@ class Name {
   static constexpr std::size_t kMaxLabelLength = 63;
 
   Name();  // the root name "."
+  Name(const Name& o);
+  Name(Name&& o) noexcept;
+  Name& operator=(const Name& o);
+  Name& operator=(Name&& o) noexcept;
+  ~Name();
 
   // Presentation format with RFC 1035 §5.1 escapes (\. \\ \DDD). A name without a final
   // dot is relative and is appended to `origin`; "@" is the origin itself. With no
@@ -30,11 +40,11 @@ class Name {
 
   std::string to_text() const;  // always absolute (final dot), escapes as needed
   std::span<const std::uint8_t> wire() const {
-    return {reinterpret_cast<const std::uint8_t*>(wire_.data()), wire_.size()};
+    return {reinterpret_cast<const std::uint8_t*>(data()), size_};
   }
-  std::size_t wire_size() const { return wire_.size(); }
+  std::size_t wire_size() const { return size_; }
 
-  bool is_root() const { return wire_.size() == 1; }
+  bool is_root() const { return size_ == 1; }
   std::size_t label_count() const;              // the root label is not counted
   std::string_view label(std::size_t i) const;  // i = 0 is the leftmost label
   bool is_wildcard() const;                     // leftmost label is "*" (RFC 4592)
@@ -53,9 +63,17 @@ class Name {
   int canonical_compare(const Name& other) const;
 
  private:
-  explicit Name(std::string wire) : wire_(std::move(wire)) {}
+  static constexpr std::size_t kInline = 46;  // 56-byte objects
+  // `n` bytes of valid, uncompressed wire form (the callers checked it).
+  Name(const char* wire, std::size_t n);
   friend class Reader;
-  std::string wire_;
+  const char* data() const { return heap_ != nullptr ? heap_ : inline_; }
+  std::string_view view() const { return {data(), size_}; }
+  void assign(const char* wire, std::size_t n);
+
+  char* heap_ = nullptr;  // owned, when size_ > kInline
+  std::uint8_t size_ = 1;
+  char inline_[kInline + 1] = {};
 };
 
 struct NameHash {

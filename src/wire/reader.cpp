@@ -1,5 +1,7 @@
 #include "wire/reader.hpp"
 
+#include <cstring>
+
 namespace dnspush::wire {
 
 bool Reader::need(std::size_t n) {
@@ -48,8 +50,8 @@ std::span<const std::uint8_t> Reader::bytes(std::size_t n) {
 
 Name Reader::name() {
   if (!ok_) return Name();
-  std::string out;
-  out.reserve(32);
+  char out[Name::kMaxWireLength];
+  std::size_t used = 0;
   std::size_t pos = pos_;
   // Where the reader continues: after the first pointer, or after the root label.
   std::size_t resume = 0;
@@ -64,7 +66,7 @@ Name Reader::name() {
     }
     const std::uint8_t len = msg_[pos];
     if (len == 0) {
-      out += '\0';
+      out[used++] = '\0';
       if (!jumped) resume = pos + 1;
       break;
     }
@@ -88,15 +90,16 @@ Name Reader::name() {
       ok_ = false;
       return Name();
     }
-    if (pos + 1 + len > limit || out.size() + 1 + len + 1 > Name::kMaxWireLength) {
+    if (pos + 1 + len > limit || used + 1 + len + 1 > Name::kMaxWireLength) {
       ok_ = false;
       return Name();
     }
-    out.append(reinterpret_cast<const char*>(msg_.data() + pos), 1 + len);
+    std::memcpy(out + used, msg_.data() + pos, 1 + len);
+    used += 1 + len;
     pos += 1 + len;
   }
   pos_ = resume;
-  return Name(std::move(out));
+  return Name(out, used);
 }
 
 std::size_t Reader::push_limit(std::size_t n) {

@@ -27,7 +27,7 @@ BIN=${DNSPUSH_BIN:-$SRC/build/bin}
 ZONE=$SRC/examples/example.test.zone
 SIZES=${SIZES:-"1000 5000 18000"}
 SUBS=${SUBS:-1}
-EXTRA=${EXTRA:-"5000:10"}
+EXTRA=${EXTRA-"5000:10"}
 ROUNDS=${ROUNDS:-1}
 QUIET=${QUIET:-60}
 POLL=${POLL:-60}
@@ -197,18 +197,21 @@ echo "summary (2 cores shared by server, subscribers and updater; see BENCHMARKS
 printf '%s\n' "${RESULTS[@]}" | awk '
 function v(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
 /mode=push/ {
-  printf "  push  round %s N=%-6s M=%-3s ready %-6s KiB/session %-8s KiB/sub %-8s p50 %-7s p99 %-7s p99.9 %-7s ms  one change to all: p50 %-8s max %-8s ms  receipts %s/%s  quiet CPU/sub/s %s\n",
-    v("label"), v("sessions"), v("subs"), v("ready"), v("kib_per_session"), v("kib_per_sub"),
-    v("p50_ms"), v("p99_ms"), v("p999_ms"), v("fanout_p50_ms"), v("fanout_max_ms"),
-    v("receipts"), v("expected"), v("cpu_per_sub_s")
+  printf "  push  round %s N=%s M=%s: %s ready, %s receipts of %s; server RSS %s KiB per session, %s KiB per subscription\n",
+    v("label"), v("sessions"), v("subs"), v("ready"), v("receipts"), v("expected"),
+    v("kib_per_session"), v("kib_per_sub")
+  printf "        UPDATE->PUSH ms (%s changes at %s/s), arrived p50/p99/p99.9 %s / %s / %s, read %s / %s / %s\n",
+    v("changes"), v("rate"), v("arr_p50_ms"), v("arr_p99_ms"), v("arr_p999_ms"), v("read_p50_ms"), v("read_p99_ms"), v("read_p999_ms")
+  printf "        one change to all N ms: arrived p50 %s max %s, read p50 %s max %s; quiet window: %s CPU-s per subscriber per second\n",
+    v("fan_arr_p50_ms"), v("fan_arr_max_ms"), v("fan_read_p50_ms"), v("fan_read_max_ms"), v("cpu_per_sub_s")
   if (v("subs") == 1) { n[++k] = v("ready"); rss[k] = v("rss_after_kib") - v("rss_before_kib"); cpu[v("sessions")] = v("cpu_per_sub_s") }
 }
 /mode=poll/ {
-  printf "  poll  round %s N=%-6s %s q/s answered of %s sent, %s B/s (%s with headers), server CPU %s s = %s CPU-s per client per second\n",
-    v("label"), v("clients"), v("answered"), v("sent"), v("bytes_per_s"), v("bytes_hdr_per_s"),
+  printf "  poll  round %s N=%s: %s of %s queries answered in %s s; %s B/s (%s with headers); server CPU %s s = %s CPU-s per client per second\n",
+    v("label"), v("clients"), v("answered"), v("sent"), v("seconds"), v("bytes_per_s"), v("bytes_hdr_per_s"),
     v("server_cpu_s"), v("cpu_per_client_s")
   if (cpu[v("clients")] != "" && v("cpu_per_client_s") > 0)
-    printf "        push at one change per quiet window / polling, per subscriber: %.4f\n", cpu[v("clients")] / v("cpu_per_client_s")
+    printf "        server CPU per subscriber, push at one change per quiet window / polling: %.4f\n", cpu[v("clients")] / v("cpu_per_client_s")
 }
 END {
   for (i = 2; i <= k; i++)

@@ -121,15 +121,19 @@ ServerSnapshot snapshot(int pid) {
 struct ChangeStats {
   std::int64_t sent_ns = 0;
   std::size_t receipts = 0;
-  std::int64_t max_ns = 0;
+  std::int64_t max_read_ns = 0;
+  std::int64_t max_arrived_ns = 0;
 };
 
-// Latency (from the UPDATE's send) of every receipt of the changes in `sent`, and per
-// change the time to the last receiver.
+// Latency from the UPDATE's send of every receipt of the changes in `sent`, twice: until
+// the PUSH was read by the subscriber process ("read"), and until its bytes reached the
+// subscriber's socket ("arrived", the kernel's receive timestamp: the server's side,
+// without the subscribers' own queueing on the shared cores). Per change, the time to
+// the last receiver (the fan-out time).
 struct LatencyReport {
-  std::vector<std::int64_t> latencies;
-  std::vector<std::int64_t> fanout;  // per change that reached every ready session
-  std::size_t complete = 0;          // changes received by every ready session
+  std::vector<std::int64_t> read, arrived;
+  std::vector<std::int64_t> fanout_read, fanout_arrived;  // per change that reached all
+  std::size_t complete = 0;                               // changes received by every ready session
   std::size_t receipts = 0;
 };
 
@@ -142,37 +146,60 @@ LatencyReport latency_of(const std::vector<SentChange>& sent,
     for (const auto& s : cr.samples) {
       auto it = per.find(s.stamp_ns);
       if (it == per.end()) continue;  // an older value, e.g. an initial PUSH
-      const std::int64_t l = s.received_ns - it->second.sent_ns;
-      r.latencies.push_back(l);
-      ++it->second.receipts;
-      it->second.max_ns = std::max(it->second.max_ns, l);
+      ChangeStats& c = it->second;
+      const std::int64_t l = s.received_ns - c.sent_ns;
+      r.read.push_back(l);
+      c.max_read_ns = std::max(c.max_read_ns, l);
+      if (s.arrived_ns != 0) {
+        const std::int64_t a = s.arrived_ns - c.sent_ns;
+        r.arrived.push_back(a);
+        c.max_arrived_ns = std::max(c.max_arrived_ns, a);
+      }
+      ++c.receipts;
     }
   }
-  r.receipts = r.latencies.size();
+  r.receipts = r.read.size();
   for (const auto& s : sent) {
     const auto& c = per[s.stamp_ns];
     if (c.receipts >= ready && ready > 0) {
       ++r.complete;
-      r.fanout.push_back(c.max_ns);
+      r.fanout_read.push_back(c.max_read_ns);
+      r.fanout_arrived.push_back(c.max_arrived_ns);
     }
   }
   return r;
 }
 
-void print_latency(const char* what, LatencyReport& r, std::size_t changes, std::size_t ready) {
-  std::printf("%s: %zu changes x %zu sessions: %zu receipts of %zu expected\n", what, changes,
-              ready, r.receipts, changes * ready);
-  if (r.latencies.empty()) return;
-  auto& l = r.latencies;
-  std::printf("  UPDATE->PUSH received: p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms\n",
-              ms(percentile(l, 50)), ms(percentile(l, 99)), ms(percentile(l, 99.9)),
-              ms(percentile(l, 100)));
-  if (r.fanout.empty()) return;
-  auto& f = r.fanout;
+struct Percentiles {
+  double p50 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
+Percentiles percentiles(std::vector<std::int64_t> v) {
+  return {ms(percentile(v, 50)), ms(percentile(v, 99)), ms(percentile(v, 99.9)),
+          ms(percentile(v, 100))};
+}
+
+void print_latency(const char* what, const LatencyReport& r, std::size_t changes,
+                   std::size_t ready) {
   std::printf(
-      "  one change to all %zu sessions (max over receivers; %zu changes complete): p50 %.3f ms"
-      "  max %.3f ms\n",
-      ready, r.complete, ms(percentile(f, 50)), ms(percentile(f, 100)));
+      "%s: %zu changes x %zu sessions: %zu receipts of %zu expected (%zu with a kernel "
+      "timestamp)\n",
+      what, changes, ready, r.receipts, changes * ready, r.arrived.size());
+  for (const auto& [name, v] : {std::pair{"arrived at the subscriber's socket", &r.arrived},
+                                std::pair{"read by the subscriber", &r.read}}) {
+    if (v->empty()) continue;
+    const auto p = percentiles(*v);
+    std::printf("  UPDATE->PUSH %-35s p50 %8.3f  p99 %8.3f  p99.9 %8.3f  max %8.3f ms\n", name,
+                p.p50, p.p99, p.p999, p.max);
+  }
+  std::printf("  one change to all %zu sessions (max over receivers; %zu changes complete):\n",
+              ready, r.complete);
+  for (const auto& [name, v] :
+       {std::pair{"arrived", &r.fanout_arrived}, std::pair{"read", &r.fanout_read}}) {
+    if (v->empty()) continue;
+    const auto p = percentiles(*v);
+    std::printf("    %-8s p50 %8.3f  max %8.3f ms\n", name, p.p50, p.max);
+  }
 }
 
 int run_push(const Common& co, const PushOptions& o) {
@@ -370,22 +397,25 @@ int run_push(const Common& co, const PushOptions& o) {
     print_latency("  quiet change", quiet, quiet_stamps.size(), ready.ready);
   }
 
-  auto l = lat.latencies;
-  auto f = lat.fanout;
+  const auto pr = percentiles(lat.read), pa = percentiles(lat.arrived);
+  const auto fr = percentiles(lat.fanout_read), fa = percentiles(lat.fanout_arrived);
+  const auto qa = percentiles(quiet.fanout_arrived), qr = percentiles(quiet.fanout_read);
   std::printf(
       "RESULT mode=push label=%s sessions=%zu ready=%zu failed=%zu subs=%zu subscribed=%zu "
       "rss_before_kib=%lu rss_after_kib=%lu kib_per_session=%.3f kib_per_sub=%.3f "
-      "changes=%zu receipts=%zu expected=%zu p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f "
-      "fanout_p50_ms=%.3f fanout_max_ms=%.3f complete=%zu lost=%zu setup_s=%.1f "
-      "quiet_s=%.0f quiet_cpu_s=%.3f cpu_per_sub_s=%.4g quiet_bytes=%lu quiet_fanout_ms=%.3f "
+      "changes=%zu rate=%.1f receipts=%zu expected=%zu "
+      "arr_p50_ms=%.3f arr_p99_ms=%.3f arr_p999_ms=%.3f arr_max_ms=%.3f "
+      "read_p50_ms=%.3f read_p99_ms=%.3f read_p999_ms=%.3f read_max_ms=%.3f "
+      "fan_arr_p50_ms=%.3f fan_arr_max_ms=%.3f fan_read_p50_ms=%.3f fan_read_max_ms=%.3f "
+      "complete=%zu lost=%zu setup_s=%.1f update_cpu_s=%.3f quiet_s=%.0f quiet_cpu_s=%.3f "
+      "cpu_per_sub_s=%.4g quiet_bytes=%lu quiet_fan_arr_ms=%.3f quiet_fan_read_ms=%.3f "
       "load=%.2f\n",
       co.label.c_str(), o.sessions, ready.ready, ready.failed, o.subs, ready.subscribed,
       before.mem ? before.mem->rss_kib : 0, held.mem ? held.mem->rss_kib : 0, per_session_kib,
-      per_sub_kib, stamps.size(), lat.receipts, stamps.size() * ready.ready, ms(percentile(l, 50)),
-      ms(percentile(l, 99)), ms(percentile(l, 99.9)), ms(percentile(l, 100)), ms(percentile(f, 50)),
-      ms(percentile(f, 100)), lat.complete, total.lost, setup_s, o.quiet_s, quiet_cpu,
-      cpu_per_sub_s, quiet_bytes, quiet.fanout.empty() ? 0.0 : ms(quiet.fanout.front()),
-      load_average());
+      per_sub_kib, stamps.size(), o.rate, lat.receipts, stamps.size() * ready.ready, pa.p50, pa.p99,
+      pa.p999, pa.max, pr.p50, pr.p99, pr.p999, pr.max, fa.p50, fa.max, fr.p50, fr.max,
+      lat.complete, total.lost, setup_s, server_cpu_updates, o.quiet_s, quiet_cpu, cpu_per_sub_s,
+      quiet_bytes, qa.max, qr.max, load_average());
   const bool ok = ready.ready == o.sessions && lat.receipts == stamps.size() * ready.ready &&
                   stamps.size() == o.changes && uc_counters.noerror == uc_counters.sent &&
                   total.bad_push == 0 && total.lost == 0;

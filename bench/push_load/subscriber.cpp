@@ -212,7 +212,7 @@ class Connection {
 
   void handle(dso::Event& ev, TimePoint now) {
     if (auto* u = std::get_if<dso::UnidirectionalEvent>(&ev)) {
-      if (u->type == dso::TlvType::PUSH) pool_.on_push(u->message, now);
+      if (u->type == dso::TlvType::PUSH) pool_.on_push(u->message, now, tls_->last_arrival_ns());
       return;
     }
     if (auto* r = std::get_if<dso::ResponseEvent>(&ev)) {
@@ -378,7 +378,8 @@ void SubscriberPool::check_settled() {
   if (settled_) asio::post(ctx_, settled_);
 }
 
-void SubscriberPool::on_push(std::span<const std::uint8_t> message, TimePoint received) {
+void SubscriberPool::on_push(std::span<const std::uint8_t> message, TimePoint received,
+                             std::int64_t arrived_ns) {
   ++counters_.push_messages;
   auto p = push::parse_push_message(message);
   if (!p) {
@@ -390,7 +391,7 @@ void SubscriberPool::on_push(std::span<const std::uint8_t> message, TimePoint re
     if (ch.kind != push::ChangeKind::kAdd || ch.type != wire::RRType::TXT ||
         !(ch.name == cfg_.watched))
       continue;
-    if (auto sent = sent_ns_of(ch.rdata)) samples_.push_back(Sample{*sent, at});
+    if (auto sent = sent_ns_of(ch.rdata)) samples_.push_back(Sample{*sent, at, arrived_ns});
   }
 }
 

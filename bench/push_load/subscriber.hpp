@@ -52,6 +52,9 @@ struct SubscriberConfig {
 struct Sample {
   std::int64_t stamp_ns = 0;     // the TXT: steady clock when the updater built the UPDATE
   std::int64_t received_ns = 0;  // steady clock after the TLS read that completed it
+  // steady clock at which the kernel received the last segment of that read: when the
+  // server's write reached this socket (0: no kernel timestamp)
+  std::int64_t arrived_ns = 0;
 };
 
 struct PoolCounters {
@@ -84,7 +87,7 @@ class SubscriberPool {
   const SubscriberConfig& config() const { return cfg_; }
   std::span<std::uint8_t> read_buffer() { return buf_; }
   std::vector<push::Subscribe> subscriptions_of(std::size_t local_index) const;
-  void on_push(std::span<const std::uint8_t> message, TimePoint received);
+  void on_push(std::span<const std::uint8_t> message, TimePoint received, std::int64_t arrived_ns);
   void on_ready(Connection& c);
   void on_failed(Connection& c, const std::string& why, bool after_ready);
   void note_subscribe(bool ok) { ++(ok ? counters_.subscribed : counters_.refused); }

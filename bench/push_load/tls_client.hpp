@@ -3,8 +3,11 @@
 // never wait and say what they moved or what they would block on; the owner waits for
 // socket readiness and retries the same call. The bench's load generator only.
 //
-// Bytes on the wire: the socket BIO counts what it read and wrote, so the generator can
-// report ciphertext bytes per session without a packet capture.
+// The socket is read through a BIO of our own that uses recvmsg with SO_TIMESTAMPNS: the
+// kernel's receive time of the last segment read tells when the server's bytes reached
+// this socket, apart from when this (busy, shared-core) process got round to reading
+// them. On loopback a segment is received in the sender's own send call, so that time is
+// the moment the server wrote. The BIO also counts ciphertext bytes each way.
 #pragma once
 
 #include <cstddef>
@@ -48,12 +51,23 @@ class TlsClient {
   // Decrypted bytes held inside OpenSSL (readable with no new socket data).
   bool has_buffered() const;
   // Ciphertext bytes read from / written to the socket so far.
-  std::uint64_t wire_bytes_read() const;
-  std::uint64_t wire_bytes_written() const;
+  std::uint64_t wire_bytes_read() const { return io_.read; }
+  std::uint64_t wire_bytes_written() const { return io_.written; }
+  // Steady-clock nanoseconds at which the kernel received the last segment read (0 when
+  // the kernel gave no timestamp).
+  std::int64_t last_arrival_ns() const { return io_.arrival_ns; }
+
+  struct SocketIo {
+    int fd = -1;
+    std::uint64_t read = 0;
+    std::uint64_t written = 0;
+    std::int64_t arrival_ns = 0;
+  };
 
  private:
   IoStep result(int r);
 
+  SocketIo io_;
   ssl_st* ssl_ = nullptr;
   bool done_ = false;
 };

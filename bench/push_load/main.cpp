@@ -359,13 +359,17 @@ int run_push(const Common& co, const PushOptions& o) {
 
   const auto& uc_counters = up.counters();
   auto build = uc_counters.build_ns;
+  auto sign = uc_counters.sign_ns;
+  auto send = uc_counters.send_ns;
   std::printf(
       "updates: %zu sent (%zu at %.1f/s, %zu in the quiet window), %zu NOERROR, %zu "
-      "other%s%s, %zu unanswered; build+sign+send p50 %.1f us (not in the latency)\n",
+      "other%s%s, %zu unanswered; build+sign+send p50 %.1f us (TSIG %.1f, send %.1f; not in "
+      "the latency)\n",
       uc_counters.sent, stamps.size(), o.rate, quiet_stamps.size(), uc_counters.noerror,
       uc_counters.other_rcode,
       uc_counters.first_error.empty() ? "" : " first: ", uc_counters.first_error.c_str(),
-      up.outstanding(), ms(percentile(build, 50)) * 1e3);
+      up.outstanding(), ms(percentile(build, 50)) * 1e3, ms(percentile(sign, 50)) * 1e3,
+      ms(percentile(send, 50)) * 1e3);
   auto answers = uc_counters.answer_ns;
   if (!answers.empty()) {
     std::printf("  UPDATE->answer: p50 %.3f ms  p99 %.3f ms\n", ms(percentile(answers, 50)),

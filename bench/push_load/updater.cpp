@@ -64,14 +64,18 @@ Result<SentChange> Updater::send_change() {
                                wire::RRClass::IN, cfg_.ttl, rdata);
   if (!ok) return fail(Errc::kOutOfRange, "UPDATE does not fit");
   auto msg = b.finish();
+  const std::int64_t built = ns_of(Clock::now());
   if (auto mac = wire::tsig_sign_request(msg, cfg_.key, unix_seconds()); !mac) {
     return fail(Errc::kInvalidConfig, "TSIG: " + mac.error().message);
   }
+  const std::int64_t signed_at = ns_of(Clock::now());
+  c_.sign_ns.push_back(signed_at - built);
   if (::send(fd_, msg.data(), msg.size(), 0) != static_cast<ssize_t>(msg.size())) {
     return fail(Errc::kIo, std::string("send: ") + std::strerror(errno));
   }
   const std::int64_t sent = ns_of(Clock::now());
   c_.build_ns.push_back(sent - stamp);
+  c_.send_ns.push_back(sent - signed_at);
   ++c_.sent;
   pending_[id] = sent;
   return SentChange{stamp, sent};

@@ -43,6 +43,8 @@ struct UpdateCounters {
   std::string first_error;              // e.g. "NOTAUTH"
   std::vector<std::int64_t> answer_ns;  // UPDATE sent -> answer received, per answer
   std::vector<std::int64_t> build_ns;   // stamp taken -> datagram sent (build, sign, send)
+  std::vector<std::int64_t> sign_ns;    // of which tsig_sign_request
+  std::vector<std::int64_t> send_ns;    // of which send(2)
 };
 
 class Updater {

@@ -25,7 +25,7 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${DNSPUSH_BIN:-$SRC/build/bin}
 ZONE=$SRC/examples/example.test.zone
-SIZES=${SIZES:-"1000 5000 18000"}
+SIZES=${SIZES-"1000 5000 18000"}
 SUBS=${SUBS:-1}
 EXTRA=${EXTRA-"5000:10"}
 ROUNDS=${ROUNDS:-1}
@@ -202,16 +202,17 @@ function v(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[
     v("kib_per_session"), v("kib_per_sub")
   printf "        UPDATE->PUSH ms (%s changes at %s/s), arrived p50/p99/p99.9 %s / %s / %s, read %s / %s / %s\n",
     v("changes"), v("rate"), v("arr_p50_ms"), v("arr_p99_ms"), v("arr_p999_ms"), v("read_p50_ms"), v("read_p99_ms"), v("read_p999_ms")
-  printf "        one change to all N ms: arrived p50 %s max %s, read p50 %s max %s; quiet window: %s CPU-s per subscriber per second\n",
-    v("fan_arr_p50_ms"), v("fan_arr_max_ms"), v("fan_read_p50_ms"), v("fan_read_max_ms"), v("cpu_per_sub_s")
-  if (v("subs") == 1) { n[++k] = v("ready"); rss[k] = v("rss_after_kib") - v("rss_before_kib"); cpu[v("sessions")] = v("cpu_per_sub_s") }
+  printf "        one change to all N ms: arrived p50 %s max %s, read p50 %s max %s; quiet window: %s (schedstat %s) CPU-s per subscriber per second\n",
+    v("fan_arr_p50_ms"), v("fan_arr_max_ms"), v("fan_read_p50_ms"), v("fan_read_max_ms"), v("cpu_per_sub_s"), v("sched_per_sub_s")
+  if (v("subs") == 1) { n[++k] = v("ready"); rss[k] = v("rss_after_kib") - v("rss_before_kib"); cpu[v("sessions")] = v("cpu_per_sub_s"); sched[v("sessions")] = v("sched_per_sub_s") }
 }
 /mode=poll/ {
-  printf "  poll  round %s N=%s: %s of %s queries answered in %s s; %s B/s (%s with headers); server CPU %s s = %s CPU-s per client per second\n",
+  printf "  poll  round %s N=%s: %s of %s queries answered in %s s; %s B/s (%s with headers); server CPU %s s (schedstat %s) = %s (%s) CPU-s per client per second\n",
     v("label"), v("clients"), v("answered"), v("sent"), v("seconds"), v("bytes_per_s"), v("bytes_hdr_per_s"),
-    v("server_cpu_s"), v("cpu_per_client_s")
+    v("server_cpu_s"), v("sched_cpu_s"), v("cpu_per_client_s"), v("sched_per_client_s")
   if (cpu[v("clients")] != "" && v("cpu_per_client_s") > 0)
-    printf "        server CPU per subscriber, push at one change per quiet window / polling: %.4f\n", cpu[v("clients")] / v("cpu_per_client_s")
+    printf "        server CPU per subscriber, push at one change per quiet window / polling: %.4f (schedstat: %s)\n", cpu[v("clients")] / v("cpu_per_client_s"),
+      (sched[v("clients")] != "" && v("sched_per_client_s") > 0) ? sprintf("%.4f", sched[v("clients")] / v("sched_per_client_s")) : "-"
 }
 END {
   for (i = 2; i <= k; i++)

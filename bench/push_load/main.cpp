@@ -326,22 +326,25 @@ int run_push(const Common& co, const PushOptions& o) {
 
   // ---- quiet window: push at one change per window ---------------------------------------
   std::vector<SentChange> quiet_stamps;
-  double quiet_cpu = 0;
+  double quiet_cpu = 0, quiet_sched = 0;
   PoolCounters quiet_a, quiet_b;
   if (o.quiet_s > 0) {
     const auto deadline = Clock::now() + 30s;
     auto a = query_counters(*children, deadline);
     const auto c0 = co.server_pid > 0 ? read_cpu_seconds(co.server_pid) : std::nullopt;
+    const auto s0 = co.server_pid > 0 ? read_sched_cpu_seconds(co.server_pid) : std::nullopt;
     const TimePoint w0 = Clock::now();
     if (auto s = up.send_change()) quiet_stamps.push_back(*s);
     up.pump(w0 + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.quiet_s)));
     const auto c1 = co.server_pid > 0 ? read_cpu_seconds(co.server_pid) : std::nullopt;
+    const auto s1 = co.server_pid > 0 ? read_sched_cpu_seconds(co.server_pid) : std::nullopt;
     auto b = query_counters(*children, Clock::now() + 30s);
     if (a && b) {
       quiet_a = *a;
       quiet_b = *b;
     }
     if (c0 && c1) quiet_cpu = *c1 - *c0;
+    if (s0 && s1) quiet_sched = *s1 - *s0;
   }
 
   auto results = collect(*children, Clock::now() + 120s);
@@ -386,17 +389,19 @@ int run_push(const Common& co, const PushOptions& o) {
   }
 
   LatencyReport quiet;
-  double cpu_per_sub_s = 0;
+  double cpu_per_sub_s = 0, sched_per_sub_s = 0;
   std::uint64_t quiet_bytes = 0;
   if (o.quiet_s > 0) {
     quiet = latency_of(quiet_stamps, *results, ready.ready);
     quiet_bytes =
         (quiet_b.wire_read - quiet_a.wire_read) + (quiet_b.wire_written - quiet_a.wire_written);
-    cpu_per_sub_s = ready.ready ? quiet_cpu / o.quiet_s / static_cast<double>(ready.ready) : 0;
+    const double per = ready.ready ? 1.0 / o.quiet_s / static_cast<double>(ready.ready) : 0;
+    cpu_per_sub_s = quiet_cpu * per;
+    sched_per_sub_s = quiet_sched * per;
     std::printf(
-        "quiet window: %.0f s with 1 change: server CPU %.3f s = %.3g CPU-s per "
-        "subscriber per second; TLS bytes on the wire %lu (%.1f B/s)\n",
-        o.quiet_s, quiet_cpu, cpu_per_sub_s, quiet_bytes,
+        "quiet window: %.0f s with 1 change: server CPU %.3f s (utime+stime; schedstat %.4f s) = "
+        "%.3g (%.3g) CPU-s per subscriber per second; TLS bytes on the wire %lu (%.1f B/s)\n",
+        o.quiet_s, quiet_cpu, quiet_sched, cpu_per_sub_s, sched_per_sub_s, quiet_bytes,
         static_cast<double>(quiet_bytes) / o.quiet_s);
     print_latency("  quiet change", quiet, quiet_stamps.size(), ready.ready);
   }
@@ -412,14 +417,15 @@ int run_push(const Common& co, const PushOptions& o) {
       "read_p50_ms=%.3f read_p99_ms=%.3f read_p999_ms=%.3f read_max_ms=%.3f "
       "fan_arr_p50_ms=%.3f fan_arr_max_ms=%.3f fan_read_p50_ms=%.3f fan_read_max_ms=%.3f "
       "complete=%zu lost=%zu setup_s=%.1f update_cpu_s=%.3f quiet_s=%.0f quiet_cpu_s=%.3f "
-      "cpu_per_sub_s=%.4g quiet_bytes=%lu quiet_fan_arr_ms=%.3f quiet_fan_read_ms=%.3f "
+      "cpu_per_sub_s=%.4g sched_per_sub_s=%.4g quiet_bytes=%lu quiet_fan_arr_ms=%.3f "
+      "quiet_fan_read_ms=%.3f "
       "load=%.2f\n",
       co.label.c_str(), o.sessions, ready.ready, ready.failed, o.subs, ready.subscribed,
       before.mem ? before.mem->rss_kib : 0, held.mem ? held.mem->rss_kib : 0, per_session_kib,
       per_sub_kib, stamps.size(), o.rate, lat.receipts, stamps.size() * ready.ready, pa.p50, pa.p99,
       pa.p999, pa.max, pr.p50, pr.p99, pr.p999, pr.max, fa.p50, fa.max, fr.p50, fr.max,
       lat.complete, total.lost, setup_s, server_cpu_updates, o.quiet_s, quiet_cpu, cpu_per_sub_s,
-      quiet_bytes, qa.max, qr.max, load_average());
+      sched_per_sub_s, quiet_bytes, qa.max, qr.max, load_average());
   const bool ok = ready.ready == o.sessions && lat.receipts == stamps.size() * ready.ready &&
                   stamps.size() == o.changes && uc_counters.noerror == uc_counters.sent &&
                   total.bad_push == 0 && total.lost == 0;
@@ -447,28 +453,37 @@ int run_polling(const Common& co, const PollOptions& o) {
   std::printf("poll: %zu clients x 1 query/s (UDP, %zu sockets) for %.0f s, server %s:%d\n",
               o.clients, o.sockets, o.duration_s, co.server.c_str(), co.dns_port);
   const auto c0 = co.server_pid > 0 ? read_cpu_seconds(co.server_pid) : std::nullopt;
+  const auto s0 = co.server_pid > 0 ? read_sched_cpu_seconds(co.server_pid) : std::nullopt;
   auto r = run_poll(pc);
   const auto c1 = co.server_pid > 0 ? read_cpu_seconds(co.server_pid) : std::nullopt;
+  const auto s1 = co.server_pid > 0 ? read_sched_cpu_seconds(co.server_pid) : std::nullopt;
   if (!r) {
     std::fprintf(stderr, "push_load: %s\n", r.error().message.c_str());
     return 1;
   }
   const double cpu = c0 && c1 ? *c1 - *c0 : 0;
+  const double sched = s0 && s1 ? *s1 - *s0 : 0;
   const double s = r->seconds;
   const double bytes = static_cast<double>(r->bytes_sent + r->bytes_received);
   const double with_headers = bytes + 28.0 * static_cast<double>(r->sent + r->answered);
   const double per_client = o.clients && s > 0 ? cpu / s / static_cast<double>(o.clients) : 0;
+  const double sched_per_client =
+      o.clients && s > 0 ? sched / s / static_cast<double>(o.clients) : 0;
   std::printf("  %lu queries, %lu answered in %.1f s (%.0f q/s)%s%s\n", r->sent, r->answered, s,
               static_cast<double>(r->sent) / s, r->first_error.empty() ? "" : "; ",
               r->first_error.c_str());
   std::printf("  DNS payload %.0f B/s (%.0f B/s with IPv4+UDP headers)\n", bytes / s,
               with_headers / s);
-  std::printf("  server CPU %.3f s = %.3g CPU-s per client per second\n", cpu, per_client);
+  std::printf(
+      "  server CPU %.3f s (utime+stime; schedstat %.3f s) = %.3g (%.3g) CPU-s per client per "
+      "second\n",
+      cpu, sched, per_client, sched_per_client);
   std::printf(
       "RESULT mode=poll label=%s clients=%zu seconds=%.1f sent=%lu answered=%lu "
-      "bytes_per_s=%.0f bytes_hdr_per_s=%.0f server_cpu_s=%.3f cpu_per_client_s=%.4g\n",
+      "bytes_per_s=%.0f bytes_hdr_per_s=%.0f server_cpu_s=%.3f cpu_per_client_s=%.4g "
+      "sched_cpu_s=%.3f sched_per_client_s=%.4g\n",
       co.label.c_str(), o.clients, s, r->sent, r->answered, bytes / s, with_headers / s, cpu,
-      per_client);
+      per_client, sched, sched_per_client);
   return r->answered > 0 ? 0 : 1;
 }
 

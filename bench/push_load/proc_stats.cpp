@@ -47,6 +47,23 @@ std::optional<double> read_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+std::optional<double> read_sched_cpu_seconds(pid_t pid) {
+  std::error_code ec;
+  std::uint64_t ns = 0;
+  bool any = false;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::ifstream f(it->path() / "schedstat");
+    std::uint64_t run = 0;
+    if (f >> run) {
+      ns += run;
+      any = true;
+    }
+  }
+  if (ec || !any) return std::nullopt;
+  return static_cast<double>(ns) / 1e9;
+}
+
 std::optional<std::size_t> count_fds(pid_t pid) {
   std::error_code ec;
   std::size_t n = 0;

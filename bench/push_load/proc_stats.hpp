@@ -21,8 +21,11 @@ struct ProcMemory {
 };
 
 std::optional<ProcMemory> read_memory(pid_t pid);
-// utime + stime in seconds.
+// utime + stime in seconds (clock ticks: 10 ms resolution).
 std::optional<double> read_cpu_seconds(pid_t pid);
+// The same from the scheduler's own accounting in nanoseconds: the first field of
+// /proc/<pid>/task/<tid>/schedstat summed over the threads alive now.
+std::optional<double> read_sched_cpu_seconds(pid_t pid);
 std::optional<std::size_t> count_fds(pid_t pid);
 // The "TCP: ... mem N" of /proc/net/sockstat, in KiB (the kernel counts pages).
 std::optional<std::uint64_t> tcp_socket_memory_kib();

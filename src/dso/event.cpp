@@ -2,13 +2,14 @@
 
 namespace dnspush::dso {
 
-std::vector<AppTlv> push_tlvs() {
-  return {
+std::span<const AppTlv> push_tlvs() {
+  static constexpr AppTlv kPush[] = {
       {TlvType::SUBSCRIBE, TlvKind::kRequest, Initiator::kClient},
       {TlvType::PUSH, TlvKind::kUnidirectional, Initiator::kServer},
       {TlvType::UNSUBSCRIBE, TlvKind::kUnidirectional, Initiator::kClient},
       {TlvType::RECONFIRM, TlvKind::kUnidirectional, Initiator::kClient},
   };
+  return kPush;
 }
 
 std::string_view to_text(CloseReason r) {

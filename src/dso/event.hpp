@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,7 +38,7 @@ struct AppTlv {
 };
 // RFC 8765 §6: SUBSCRIBE is a request from the client; PUSH is unidirectional from the
 // server; UNSUBSCRIBE and RECONFIRM are unidirectional from the client.
-std::vector<AppTlv> push_tlvs();
+std::span<const AppTlv> push_tlvs();
 
 // The session timeouts (RFC 8490 §6.2); kInfinite is 0xFFFFFFFF on the wire.
 struct Timeouts {

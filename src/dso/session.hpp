@@ -88,8 +88,9 @@ struct SessionConfig {
   std::size_t max_queued_bytes = 256 * 1024;
   std::size_t max_outstanding = 64;
   std::size_t max_buffered_input = 2 * (kMaxMessageSize + 2);
-  // The Primary TLVs the application implements, e.g. push_tlvs().
-  std::vector<AppTlv> app_tlvs;
+  // The Primary TLVs the application implements, e.g. push_tlvs(). Not copied: the list
+  // is shared by every session of a server and must outlive them.
+  std::span<const AppTlv> app_tlvs;
 };
 
 class Session {

@@ -42,6 +42,9 @@ class WorkerLink {
   // the session active (RFC 8490 §6.3) and shields it from eviction at the connection
   // limit. False when the connection is gone.
   virtual bool set_long_lived(ConnectionId id, std::size_t active) = 0;
+  // Runs `task` on this worker after what is already queued there (queries, replies): a
+  // long job (a fan-out to thousands of sessions) done in slices lets them through.
+  virtual void defer(std::function<void()> task) = 0;
 };
 
 class SessionApp {

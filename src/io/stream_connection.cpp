@@ -155,6 +155,13 @@ void StreamConnection::run_once(TimePoint now) {
 void StreamConnection::do_read(TimePoint now) {
   std::size_t budget = kReadBudget;
   auto buf = w_.read_buffer();
+  // The socket said EAGAIN last time and has not been reported readable since: a read now
+  // would be a wasted system call (one per PUSH sent, measured at 14% of the server's CPU
+  // in a fan-out), unless OpenSSL holds decrypted bytes.
+  if (!readable_ && !t_.has_buffered()) {
+    need_read_ = !eof_ && session_->wants_read();
+    return;
+  }
   while (!eof_ && session_->wants_read()) {
     if (budget == 0) {
       // Fairness: continue after the other connections of this worker had a turn.
@@ -173,6 +180,7 @@ void StreamConnection::do_read(TimePoint now) {
         continue;
       case IoResult::Status::kWantRead:
         need_read_ = true;
+        readable_ = false;
         return;
       case IoResult::Status::kWantWrite:
         need_write_ = true;
@@ -418,7 +426,9 @@ void StreamConnection::arm() {
     read_armed_ = true;
     t_.socket().async_wait(asio::socket_base::wait_read, [self](std::error_code ec) {
       self->read_armed_ = false;
-      if (!ec) self->service();
+      if (ec) return;
+      self->readable_ = true;
+      self->service();
     });
   }
   if (need_write_ && !write_armed_) {

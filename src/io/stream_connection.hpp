@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -46,6 +47,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   bool evictable() const { return long_lived_ == 0; }
 
  private:
+  friend class Worker;  // keeps lru_/in_lru_: no map lookup per message
   class Sink;
   void service();
   void run_once(TimePoint now);
@@ -87,11 +89,14 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   bool write_armed_ = false;
   bool need_read_ = false;   // the last transport call wants the socket readable
   bool need_write_ = false;  // ... or writable
+  bool readable_ = true;     // false from a read that would block until the socket says so
   bool eof_ = false;
   bool in_service_ = false;
   bool again_ = false;
   bool closed_ = false;
   bool progress_ = false;  // a message moved in this service round (eviction LRU)
+  bool in_lru_ = false;
+  std::list<StreamConnection*>::iterator lru_;
 };
 
 }  // namespace dnspush::io::detail

@@ -37,22 +37,23 @@ void Worker::adopt(asio::ip::tcp::socket s, bool tls, auth::ClientAddress peer,
   const ConnectionId id = next_id_++;
   auto c =
       std::make_shared<StreamConnection>(*this, id, std::move(s), tls, peer, std::move(ticket));
-  Entry& e = conns_[id];
-  e.conn = c;
-  e.lru = lru_.insert(lru_.end(), id);
-  e.in_lru = true;
+  c->lru_ = lru_.insert(lru_.end(), c.get());
+  c->in_lru_ = true;
+  conns_.emplace(id, c);
   c->start();
 }
 
 StreamConnection* Worker::find(ConnectionId id) {
   auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second.conn.get();
+  return it == conns_.end() ? nullptr : it->second.get();
 }
 
 void Worker::forget(ConnectionId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
-  if (it->second.in_lru) lru_.erase(it->second.lru);
+  StreamConnection& c = *it->second;
+  if (c.in_lru_) lru_.erase(c.lru_);
+  c.in_lru_ = false;
   conns_.erase(it);
   // After a burst (thousands of connections gone), glibc keeps the freed heap in its
   // arenas; hand it back to the system so RSS follows the load down (measured: 84 MB
@@ -66,34 +67,23 @@ void Worker::forget(ConnectionId id) {
 }
 
 void Worker::touch(StreamConnection& c, bool eligible) {
-  auto it = conns_.find(c.id());
-  if (it == conns_.end()) return;
-  Entry& e = it->second;
-  if (e.in_lru && eligible) {
-    lru_.splice(lru_.end(), lru_, e.lru);  // to the back, no allocation
+  if (c.in_lru_ && eligible) {
+    lru_.splice(lru_.end(), lru_, c.lru_);  // to the back, no allocation
     return;
   }
-  if (e.in_lru) lru_.erase(e.lru);
-  e.in_lru = eligible;
-  if (eligible) e.lru = lru_.insert(lru_.end(), c.id());
+  if (c.in_lru_) lru_.erase(c.lru_);
+  c.in_lru_ = eligible;
+  if (eligible) c.lru_ = lru_.insert(lru_.end(), &c);
 }
 
 bool Worker::evict_one() {
   // The front is the connection that made no progress for the longest: idle, or stuck in
   // the middle of a message it trickles (RFC 7766 §6.2.3 lets a server under pressure
   // close idle connections). Sessions with subscriptions are not in the list.
-  while (!lru_.empty()) {
-    const ConnectionId id = lru_.front();
-    auto it = conns_.find(id);
-    if (it == conns_.end()) {
-      lru_.pop_front();
-      continue;
-    }
-    auto keep = it->second.conn;  // evict() forgets it
-    keep->evict();
-    return true;
-  }
-  return false;
+  if (lru_.empty()) return false;
+  auto keep = lru_.front()->shared_from_this();  // evict() forgets it
+  keep->evict();
+  return true;
 }
 
 TimePoint Worker::schedule(ConnectionId id, TimePoint at, std::optional<TimePoint> current) {
@@ -103,7 +93,7 @@ TimePoint Worker::schedule(ConnectionId id, TimePoint at, std::optional<TimePoin
 void Worker::drain(std::chrono::milliseconds retry_delay) {
   std::vector<std::shared_ptr<StreamConnection>> all;
   all.reserve(conns_.size());
-  for (auto& [id, e] : conns_) all.push_back(e.conn);
+  for (auto& [id, c] : conns_) all.push_back(c);
   for (auto& c : all) c->drain(retry_delay);
 }
 

@@ -64,6 +64,7 @@ class Worker final : public WorkerLink {
   unsigned index() const override { return index_; }
   bool send_unidirectional(ConnectionId id, const dso::Frame& frame) override;
   bool set_long_lived(ConnectionId id, std::size_t active) override;
+  void defer(std::function<void()> task) override { asio::post(ctx, std::move(task)); }
 
   // Takes an accepted socket that got a limiter slot.
   void adopt(asio::ip::tcp::socket s, bool tls, auth::ClientAddress peer,
@@ -92,14 +93,10 @@ class Worker final : public WorkerLink {
   std::unique_ptr<SessionApp> app;  // made after construction (it gets this link)
 
  private:
-  struct Entry {
-    std::shared_ptr<StreamConnection> conn;
-    std::list<ConnectionId>::iterator lru;
-    bool in_lru = false;
-  };
   unsigned index_;
-  std::unordered_map<ConnectionId, Entry> conns_;
-  std::list<ConnectionId> lru_;  // eviction candidates, least recently active first
+  std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> conns_;
+  // Eviction candidates, least recently active first; each connection holds its position.
+  std::list<StreamConnection*> lru_;
   TimerQueue timers_;
   std::vector<std::uint8_t> read_buf_;  // shared by every connection of this worker
   ConnectionId next_id_;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <unordered_map>
 
 #include "base/log_limiter.hpp"
@@ -125,16 +126,18 @@ class PushApp final : public io::SessionApp {
     slots_.erase(c.id);  // the session slot is free again
   }
 
-  // A commit, posted by the PushService in commit order.
+  // A commit, posted by the PushService in commit order. Its deliveries join the queue
+  // of those not yet written, which is worked off in slices so that queries and UPDATE
+  // answers on this worker are not held up by a fan-out to thousands of sessions; one
+  // queue keeps every session's PUSH messages in commit order.
   void apply(const zone::Commit& commit) {
-    const auto deliveries = push_.on_commit(commit);
-    for (const auto& d : deliveries) {
-      // False: the connection is gone or was closed as a slow reader (its on_closed
-      // forgets it); the others go on.
-      link_.send_unidirectional(static_cast<io::ConnectionId>(d.session), d.message);
-    }
+    auto deliveries = push_.on_commit(commit);
+    for (auto& d : deliveries) pending_.push_back(std::move(d));
+    // Commits arriving faster than they can be written: no more slicing, so the queue
+    // never holds more than about one fan-out beyond kMaxPending.
+    while (pending_.size() > kMaxPending) drain_slice();
+    if (!draining_) drain();
   }
-
 
  private:
   void abort(const io::ConnectionInfo& c, dso::Session& s, const std::string& why, TimePoint now) {
@@ -150,12 +153,36 @@ class PushApp final : public io::SessionApp {
     link_.set_long_lived(c.id, push_.subscriptions(sid(c.id)));
   }
 
+  void drain_slice() {
+    for (std::size_t n = 0; n < kSlice && !pending_.empty(); ++n) {
+      const push::Delivery d = std::move(pending_.front());
+      pending_.pop_front();
+      // False: the connection is gone or was closed as a slow reader (its on_closed
+      // forgets it); the others go on.
+      link_.send_unidirectional(static_cast<io::ConnectionId>(d.session), d.message);
+    }
+  }
+
+  void drain() {
+    draining_ = false;
+    drain_slice();
+    if (!pending_.empty()) {
+      draining_ = true;
+      link_.defer([this] { drain(); });
+    }
+  }
+
+  static constexpr std::size_t kSlice = 256;  // deliveries between two looks at the queue
+  static constexpr std::size_t kMaxPending = 1 << 20;
+
   io::WorkerLink& link_;
   const Config& config_;
   const auth::Responder& responder_;
   push::PushWorker push_;
   io::ConnectionLimiter& sessions_;
   std::unordered_map<io::ConnectionId, io::ConnectionLimiter::Ticket> slots_;
+  std::deque<push::Delivery> pending_;  // PUSH messages not yet handed to their sessions
+  bool draining_ = false;               // a drain() is queued on the worker
   std::uint64_t aborts_ = 0;
   std::uint64_t refused_sessions_ = 0;
 };
@@ -200,7 +227,8 @@ io::SessionAppFactory PushService::app_factory() {
 }
 
 std::vector<dso::AppTlv> PushService::tlvs() const {
-  return dso::push_tlvs();
+  const auto t = dso::push_tlvs();
+  return {t.begin(), t.end()};
 }
 
 void PushService::attach(io::Server& io) {

@@ -20,7 +20,7 @@ std::optional<Name> name_at(std::span<const std::uint8_t> rdata, std::size_t off
 
 class Collector {
  public:
-  explicit Collector(const zone::Zone& z) : zone_(z) {}
+  Collector(const zone::Zone& z, std::vector<AdditionalRRset>& out) : zone_(z), out_(out) {}
 
   // Adds the RRsets of `types` at `owner` when `owner` is in the zone.
   void add(const Name& owner, std::initializer_list<RRType> types, bool required = false) {
@@ -31,7 +31,6 @@ class Collector {
       const zone::RRset* rrset = node->find(t);
       if (rrset == nullptr || seen(rrset)) continue;
       out_.push_back(AdditionalRRset{RRsetRef{owner, t, rrset->ttl, rrset, {}}, required});
-      added_.push_back(rrset);
     }
   }
 
@@ -43,17 +42,16 @@ class Collector {
   }
 
   const zone::Zone& zone() const { return zone_; }
-  std::vector<AdditionalRRset> take() { return std::move(out_); }
 
  private:
   // Deduplicates by the RRset's identity in the snapshot: one (owner, type) is one RRset.
   bool seen(const zone::RRset* rrset) const {
-    return std::find(added_.begin(), added_.end(), rrset) != added_.end();
+    return std::any_of(out_.begin(), out_.end(),
+                       [rrset](const AdditionalRRset& a) { return a.rr.rrset == rrset; });
   }
 
   const zone::Zone& zone_;
-  std::vector<AdditionalRRset> out_;
-  std::vector<const zone::RRset*> added_;
+  std::vector<AdditionalRRset>& out_;
 };
 
 constexpr std::size_t kSrvTargetOffset = 6;  // priority, weight, port (RFC 2782)
@@ -74,16 +72,13 @@ void for_answer(Collector& c, const RRsetRef& rr) {
     case RRType::PTR: {
       // RFC 6763 §12.1: SRV and TXT of each instance first, then the addresses of the
       // SRV targets, so that a full browse answer arrives in one response.
-      std::vector<Name> instances;
       for (const auto& rd : rr.rrset->rdatas) {
-        if (auto instance = name_at(rd, 0)) {
-          c.add(*instance, {RRType::SRV, RRType::TXT});
-          instances.push_back(std::move(*instance));
-        }
+        if (auto instance = name_at(rd, 0)) c.add(*instance, {RRType::SRV, RRType::TXT});
       }
-      for (const auto& instance : instances) {
-        if (!instance.is_subdomain_of(c.zone().origin())) continue;
-        const zone::Node* node = c.zone().find(instance);
+      for (const auto& rd : rr.rrset->rdatas) {
+        const auto instance = name_at(rd, 0);  // read again: no list to allocate
+        if (!instance || !instance->is_subdomain_of(c.zone().origin())) continue;
+        const zone::Node* node = c.zone().find(*instance);
         if (node == nullptr) continue;
         if (const auto* srv = node->find(RRType::SRV)) {
           c.addresses_of_targets(*srv, kSrvTargetOffset);
@@ -99,12 +94,19 @@ void for_answer(Collector& c, const RRsetRef& rr) {
 }  // namespace
 
 std::vector<AdditionalRRset> additional_for(const LookupResult& r) {
-  if (r.zone == nullptr) return {};
-  Collector c(*r.zone);
+  std::vector<AdditionalRRset> out;
+  additional_for(r, out);
+  return out;
+}
+
+void additional_for(const LookupResult& r, std::vector<AdditionalRRset>& out) {
+  out.clear();
+  if (r.zone == nullptr) return;
+  Collector c(*r.zone, out);
   if (r.outcome == Outcome::kReferral) {
-    if (r.cut == nullptr) return {};
+    if (r.cut == nullptr) return;
     const zone::RRset* ns = r.cut->find(RRType::NS);
-    if (ns == nullptr) return {};
+    if (ns == nullptr) return;
     // RFC 9471 §2.1/§3.1: glue for name servers below the cut is required; other
     // in-zone name servers' addresses (sibling glue) go in when there is room.
     for (const auto& rd : ns->rdatas) {
@@ -117,11 +119,10 @@ std::vector<AdditionalRRset> additional_for(const LookupResult& r) {
       auto target = name_at(rd, 0);
       if (target && !target->is_subdomain_of(r.cut_name)) c.add(*target, {RRType::A, RRType::AAAA});
     }
-    return c.take();
+    return;
   }
-  if (r.outcome != Outcome::kAnswer) return {};
+  if (r.outcome != Outcome::kAnswer) return;
   for (const auto& rr : r.answer) for_answer(c, rr);
-  return c.take();
 }
 
 }  // namespace dnspush::auth

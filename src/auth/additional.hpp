@@ -24,5 +24,7 @@ struct AdditionalRRset {
 // - referrals: A/AAAA of the name servers below the cut (required), then of other
 //   name servers inside the zone (sibling glue, optional).
 std::vector<AdditionalRRset> additional_for(const LookupResult& r);
+// The same into `out` (cleared first), reusing its capacity.
+void additional_for(const LookupResult& r, std::vector<AdditionalRRset>& out);
 
 }  // namespace dnspush::auth

@@ -165,13 +165,22 @@ RRsetRef negative_soa(const zone::Zone& z) {
 
 LookupResult lookup(const zone::Catalogue& catalogue, const wire::Name& qname, wire::RRType qtype) {
   LookupResult out;
+  lookup(catalogue, qname, qtype, out);
+  return out;
+}
+
+void lookup(const zone::Catalogue& catalogue, const wire::Name& qname, wire::RRType qtype,
+            LookupResult& out) {
+  out.outcome = Outcome::kRefused;
+  out.authoritative = false;
+  out.answer.clear();
+  out.authority.clear();
+  out.zone = nullptr;
+  out.cut = nullptr;
+  out.cut_name = Name();
   const zone::Zone* z = pick_zone(catalogue, qname, qtype);
-  if (z == nullptr) {
-    out.outcome = Outcome::kRefused;
-    return out;
-  }
+  if (z == nullptr) return;
   Resolver resolver(*z, qtype, out);
-  std::vector<Name> seen{qname};
   Name name = qname;
   for (int step = 0;; ++step) {
     out.zone = z;
@@ -184,19 +193,23 @@ LookupResult lookup(const zone::Catalogue& catalogue, const wire::Name& qname, w
         // RFC 2308 §2.1/§2.2 (and RFC 6604 after a chain: the RCODE is that of the last
         // name).
         out.authority.push_back(negative_soa(*z));
-        return out;
+        return;
       case Outcome::kAnswer:
         break;
       default:
-        return out;
+        return;
     }
-    if (!s.next) return out;
+    if (!s.next) return;
     // Follow the chain only inside this zone; a target elsewhere is the client's next
     // query. Stop on a loop or after kMaxChainSteps.
-    if (!s.next->is_subdomain_of(z->origin())) return out;
-    if (step + 1 >= kMaxChainSteps) return out;
-    if (std::find(seen.begin(), seen.end(), *s.next) != seen.end()) return out;
-    seen.push_back(*s.next);
+    if (!s.next->is_subdomain_of(z->origin())) return;
+    if (step + 1 >= kMaxChainSteps) return;
+    // Every name visited so far is the query name or the owner of a record the chain
+    // put in the answer section: a target among them is a loop.
+    if (*s.next == qname) return;
+    for (const auto& rr : out.answer) {
+      if (rr.owner == *s.next) return;
+    }
     name = std::move(*s.next);
   }
 }

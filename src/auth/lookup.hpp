@@ -50,6 +50,10 @@ inline constexpr int kMaxChainSteps = 16;
 // Resolves `qname`/`qtype` (qtype is neither a meta type nor AXFR/IXFR; ANY returns every
 // RRset at the name). Never fails: every outcome is an answer of some kind.
 LookupResult lookup(const zone::Catalogue& catalogue, const wire::Name& qname, wire::RRType qtype);
+// The same into `out` (every field reset), reusing its vectors' capacity: the query path
+// keeps one per thread and allocates nothing.
+void lookup(const zone::Catalogue& catalogue, const wire::Name& qname, wire::RRType qtype,
+            LookupResult& out);
 
 // RFC 2308 §3: the SOA in a negative answer carries min(SOA TTL, SOA MINIMUM).
 RRsetRef negative_soa(const zone::Zone& z);

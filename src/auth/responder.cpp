@@ -77,16 +77,17 @@ class Answerer {
     if (q.edns) edns_ = response_edns(*q.edns, ctx, opts);
   }
 
-  std::vector<std::uint8_t> write(const Plan& p) const {
-    if (auto full = try_write(p)) return std::move(*full);
+  // Writes the answer into `out`, whose capacity is reused.
+  void write(const Plan& p, std::vector<std::uint8_t>& out) const {
+    if (try_write(p, out)) return;
     // RFC 2181 §9: required data did not fit. Like BIND, send the header, the question
     // and the OPT with TC=1 so the client retries over TCP with nothing half-cached.
-    wire::MessageBuilder b(header(p), limit_, reserve());
+    wire::MessageBuilder b(header(p), limit_, reserve(), std::move(out));
     b.set_rcode(p.rcode);
     b.set_tc();
     b.add_question(query_.questions.front());
     if (edns_) finish_edns(b, *edns_, limit_);
-    return b.finish();
+    out = b.finish();
   }
 
  private:
@@ -97,15 +98,23 @@ class Answerer {
   }
   std::size_t reserve() const { return edns_ ? edns_reserve(*edns_) : 0; }
 
-  std::optional<std::vector<std::uint8_t>> try_write(const Plan& p) const {
-    wire::MessageBuilder b(header(p), limit_, reserve());
+  // False when required data did not fit; `out` holds the storage either way.
+  bool try_write(const Plan& p, std::vector<std::uint8_t>& out) const {
+    wire::MessageBuilder b(header(p), limit_, reserve(), std::move(out));
+    const bool ok = write_sections(b, p);
+    if (ok && edns_) finish_edns(b, *edns_, limit_);
+    out = b.finish();
+    return ok;
+  }
+
+  bool write_sections(wire::MessageBuilder& b, const Plan& p) const {
     b.set_rcode(p.rcode);
-    if (!b.add_question(query_.questions.front())) return std::nullopt;
+    if (!b.add_question(query_.questions.front())) return false;
     for (const auto& rr : p.answer) {
-      if (!add_rrset(b, wire::Section::kAnswer, rr)) return std::nullopt;
+      if (!add_rrset(b, wire::Section::kAnswer, rr)) return false;
     }
     for (const auto& rr : p.authority) {
-      if (!add_rrset(b, wire::Section::kAuthority, rr)) return std::nullopt;
+      if (!add_rrset(b, wire::Section::kAuthority, rr)) return false;
     }
     for (const auto& a : p.additional) {
       const std::size_t room = b.writer().limit() - b.size();
@@ -115,10 +124,9 @@ class Answerer {
       }
       // Dropped whole rather than risk half an RRset; but in-domain glue is required
       // (RFC 9471 §3.1: TC rather than a referral without it).
-      if (a.required) return std::nullopt;
+      if (a.required) return false;
     }
-    if (edns_) finish_edns(b, *edns_, limit_);
-    return b.finish();
+    return true;
   }
 
   const wire::Message& query_;
@@ -132,11 +140,47 @@ bool is_stream(const QueryContext& ctx) {
 
 }  // namespace
 
+namespace {
+
+std::atomic<std::uint64_t> next_responder_id{1};
+
+// What one thread keeps between queries: the last snapshot it used (for which responder,
+// at which version) and the vectors a query fills, whose capacity is reused.
+struct ThreadScratch {
+  std::uint64_t responder = 0;
+  std::uint64_t version = 0;
+  std::shared_ptr<const zone::Catalogue> catalogue;
+  LookupResult lookup;
+  Plan plan;
+};
+
+ThreadScratch& scratch() {
+  thread_local ThreadScratch s;
+  return s;
+}
+
+}  // namespace
+
 Responder::Responder(ResponderOptions o)
-    : opts_(o), catalogue_(std::make_shared<const zone::Catalogue>()) {}
+    : opts_(o),
+      catalogue_(std::make_shared<const zone::Catalogue>()),
+      id_(next_responder_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 void Responder::set_catalogue(std::shared_ptr<const zone::Catalogue> c) {
   catalogue_.store(std::move(c));
+  // After the store: a reader that sees the new version loads at least this snapshot.
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+const std::shared_ptr<const zone::Catalogue>& Responder::current() const {
+  ThreadScratch& s = scratch();
+  const std::uint64_t v = version_.load(std::memory_order_acquire);
+  if (s.responder != id_ || s.version != v || !s.catalogue) {
+    s.catalogue = catalogue_.load();
+    s.version = v;
+    s.responder = id_;
+  }
+  return s.catalogue;
 }
 
 std::shared_ptr<const zone::Catalogue> Responder::catalogue() const {
@@ -214,7 +258,7 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
   const wire::Edns* edns = query.edns ? &*query.edns : nullptr;
   const wire::Question* question = query.questions.size() == 1 ? &query.questions.front() : nullptr;
   auto error = [&](Rcode rc) {
-    out = error_response(h, question, edns, rc, ctx, opts_);
+    error_response(h, question, edns, rc, ctx, opts_, out);
     return true;
   };
 
@@ -235,8 +279,15 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
   }
 
   const RRType qtype = question->type;
-  const auto catalogue = catalogue_.load();  // one snapshot for the whole query
-  Plan plan;
+  // One snapshot for the whole query; held by this thread's cache, which nothing else
+  // changes until this query returns.
+  const zone::Catalogue* catalogue = current().get();
+  Plan& plan = scratch().plan;
+  plan.rcode = Rcode::NOERROR;
+  plan.aa = false;
+  plan.answer.clear();
+  plan.authority.clear();
+  plan.additional.clear();
 
   if (qtype == RRType::AXFR || qtype == RRType::IXFR) {
     if (!is_stream(ctx)) {
@@ -254,7 +305,7 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
       plan.aa = true;
       const zone::RRset& soa = (*z)->soa();
       plan.answer.push_back(RRsetRef{question->name, RRType::SOA, soa.ttl, &soa, {}});
-      out = Answerer(query, ctx, opts_).write(plan);
+      Answerer(query, ctx, opts_).write(plan, out);
       return true;
     }
     // Zone transfers over TCP/TLS belong to the transfer layer, which the server routes
@@ -268,16 +319,18 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
   if (question->cls != wire::RRClass::IN) return error(Rcode::REFUSED);
   if (!catalogue) return error(Rcode::REFUSED);
 
-  LookupResult r = lookup(*catalogue, question->name, qtype);
+  LookupResult& r = scratch().lookup;
+  lookup(*catalogue, question->name, qtype, r);
   if (r.outcome == Outcome::kRefused) return error(Rcode::REFUSED);
   const bool synthetic = answer_synthetic(question->name, qtype, r);
   plan.rcode = rcode_of(r.outcome);
   plan.aa = r.authoritative;
-  plan.additional = additional_for(r);
+  additional_for(r, plan.additional);
   if (synthetic) add_synthetic_additional(r, plan.additional);
-  plan.answer = std::move(r.answer);
-  plan.authority = std::move(r.authority);
-  out = Answerer(query, ctx, opts_).write(plan);
+  // Swapped, not moved: both vectors keep their capacity for the next query.
+  plan.answer.swap(r.answer);
+  plan.authority.swap(r.authority);
+  Answerer(query, ctx, opts_).write(plan, out);
   return true;
 }
 

@@ -1,6 +1,11 @@
 // Authoritative query processing (RFC 1034 §4.3.2) over a catalogue snapshot. Pure:
 // bytes in, bytes out; no sockets, no clocks. The server swaps in a new catalogue when a
 // zone changes; in-flight queries keep the snapshot they started with.
+//
+// Threading: respond() may run on any number of threads at once; set_catalogue() from
+// any one thread. Each thread keeps the last snapshot it used (and the scratch vectors of
+// a query) in thread-local storage, so a steady-state query allocates nothing; a thread
+// that stops answering keeps its last snapshot alive until it answers again or exits.
 #pragma once
 
 #include <atomic>
@@ -47,8 +52,15 @@ class Responder {
   bool answer_synthetic(const wire::Name& qname, wire::RRType qtype, LookupResult& r) const;
   void add_synthetic_additional(const LookupResult& r, std::vector<AdditionalRRset>& add) const;
 
+  // The snapshot a query uses: the calling thread's cached copy, reloaded from catalogue_
+  // only when version_ moved, so that the common query reads one counter and touches no
+  // cache line a writer writes (libstdc++'s atomic<shared_ptr> load takes a lock).
+  const std::shared_ptr<const zone::Catalogue>& current() const;
+
   ResponderOptions opts_;
   std::atomic<std::shared_ptr<const zone::Catalogue>> catalogue_;
+  std::atomic<std::uint64_t> version_{0};  // bumped after each store into catalogue_
+  const std::uint64_t id_;                 // tells responders apart in the thread caches
 };
 
 }  // namespace dnspush::auth

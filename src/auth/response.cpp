@@ -85,14 +85,23 @@ std::vector<std::uint8_t> error_response(const wire::Header& query_header,
                                          const wire::Question* question,
                                          const wire::Edns* query_edns, wire::Rcode rcode,
                                          const QueryContext& ctx, const ResponderOptions& opts) {
+  std::vector<std::uint8_t> out;
+  error_response(query_header, question, query_edns, rcode, ctx, opts, out);
+  return out;
+}
+
+void error_response(const wire::Header& query_header, const wire::Question* question,
+                    const wire::Edns* query_edns, wire::Rcode rcode, const QueryContext& ctx,
+                    const ResponderOptions& opts, std::vector<std::uint8_t>& out) {
   const std::size_t limit = response_limit(query_edns, ctx, opts);
   std::optional<ResponseEdns> edns;
   if (query_edns != nullptr) edns = response_edns(*query_edns, ctx, opts);
-  wire::MessageBuilder b(response_header(query_header), limit, edns ? edns_reserve(*edns) : 0);
+  wire::MessageBuilder b(response_header(query_header), limit, edns ? edns_reserve(*edns) : 0,
+                         std::move(out));
   b.set_rcode(rcode);
   if (question != nullptr) b.add_question(*question);
   if (edns) finish_edns(b, *edns, limit);
-  return b.finish();
+  out = b.finish();
 }
 
 }  // namespace dnspush::auth

@@ -50,5 +50,9 @@ std::vector<std::uint8_t> error_response(const wire::Header& query_header,
                                          const wire::Question* question,
                                          const wire::Edns* query_edns, wire::Rcode rcode,
                                          const QueryContext& ctx, const ResponderOptions& opts);
+// The same into `out`, reusing its capacity.
+void error_response(const wire::Header& query_header, const wire::Question* question,
+                    const wire::Edns* query_edns, wire::Rcode rcode, const QueryContext& ctx,
+                    const ResponderOptions& opts, std::vector<std::uint8_t>& out);
 
 }  // namespace dnspush::auth

@@ -31,15 +31,18 @@ io::FastPath Dispatcher::fast(std::span<const std::uint8_t> query, const auth::Q
   const auto h = wire::Header::peek(query);
   if (!h || h->qr) return io::FastPath::kNoAnswer;  // no header, or a response
   if (h->opcode != wire::Opcode::QUERY) return io::FastPath::kDeferred;
-  auto m = wire::Message::parse(query);
-  if (m) {
-    if (m->tsig_offset) return io::FastPath::kDeferred;
-    if (ctx.transport != auth::Transport::kUdp && m->questions.size() == 1 &&
-        (m->questions[0].type == RRType::AXFR || m->questions[0].type == RRType::IXFR)) {
+  // Parsed into a per-thread message whose vectors keep their capacity: no allocation.
+  thread_local wire::Message m;
+  const bool parsed = wire::Message::parse_into(query, m).has_value();
+  if (parsed) {
+    if (m.tsig_offset) return io::FastPath::kDeferred;
+    if (ctx.transport != auth::Transport::kUdp && m.questions.size() == 1 &&
+        (m.questions[0].type == RRType::AXFR || m.questions[0].type == RRType::IXFR)) {
       return io::FastPath::kDeferred;
     }
   }
-  const bool answered = m ? responder_.respond(*m, ctx, out) : responder_.respond(query, ctx, out);
+  const bool answered =
+      parsed ? responder_.respond(m, ctx, out) : responder_.respond(query, ctx, out);
   return answered ? io::FastPath::kAnswered : io::FastPath::kNoAnswer;
 }
 

@@ -65,11 +65,11 @@ std::size_t Edns::wire_size() const {
 
 namespace {
 
-void write_edns(Writer& w, const Edns& e) {
+void write_edns(Writer& w, const Edns& e, std::uint8_t extended_rcode) {
   w.u8(0);  // root owner (RFC 6891 §6.1.2)
   w.u16(static_cast<std::uint16_t>(RRType::OPT));
   w.u16(e.udp_payload);
-  w.u8(e.extended_rcode);
+  w.u8(extended_rcode);
   w.u8(e.version);
   w.u16(static_cast<std::uint16_t>((e.dnssec_ok ? 0x8000 : 0) | (e.flags & 0x7FFF)));
   std::size_t rdlen = 0;
@@ -80,6 +80,10 @@ void write_edns(Writer& w, const Edns& e) {
     w.u16(static_cast<std::uint16_t>(o.data.size()));
     w.bytes(o.data);
   }
+}
+
+void write_edns(Writer& w, const Edns& e) {
+  write_edns(w, e, e.extended_rcode);
 }
 
 // RFC 6891 §6.1.2: OPT's CLASS is the payload size, its TTL carries the extended RCODE,
@@ -135,14 +139,27 @@ void Message::set_rcode(Rcode r) {
 }
 
 Result<Message> Message::parse(std::span<const std::uint8_t> bytes) {
+  Message m;
+  if (auto ok = parse_into(bytes, m); !ok) return tl::unexpected(ok.error());
+  return m;
+}
+
+Result<void> Message::parse_into(std::span<const std::uint8_t> bytes, Message& m) {
   auto h = Header::peek(bytes);
   if (!h) return fail(Errc::kMalformed, "message shorter than a header");
-  Message m;
   m.header = *h;
+  m.questions.clear();
+  m.answers.clear();
+  m.authorities.clear();
+  m.additionals.clear();
+  m.edns.reset();
+  m.tsig_offset.reset();
   Reader r(bytes);
   r.skip(kHeaderSize);
 
-  m.questions.reserve(h->qdcount);
+  // A question takes at least 5 bytes: a forged QDCOUNT reserves no more than the
+  // message could hold.
+  m.questions.reserve(std::min<std::size_t>(h->qdcount, bytes.size() / 5));
   for (unsigned i = 0; i < h->qdcount && r.ok(); ++i) {
     Question q;
     q.name = r.name();
@@ -198,7 +215,7 @@ Result<Message> Message::parse(std::span<const std::uint8_t> bytes) {
   }
   if (!r.ok()) return fail(Errc::kMalformed, "truncated message");
   if (!r.at_end()) return fail(Errc::kMalformed, "trailing bytes after the last record");
-  return m;
+  return {};
 }
 
 std::vector<std::uint8_t> Message::to_wire(Compression c) const {
@@ -236,7 +253,11 @@ std::vector<std::uint8_t> Message::to_wire(Compression c) const {
 // ---- MessageBuilder --------------------------------------------------------------------
 
 MessageBuilder::MessageBuilder(const Header& h, std::size_t limit, std::size_t reserve)
-    : w_(limit > reserve ? limit - reserve : 0), h_(h), limit_(limit) {
+    : MessageBuilder(h, limit, reserve, {}) {}
+
+MessageBuilder::MessageBuilder(const Header& h, std::size_t limit, std::size_t reserve,
+                               std::vector<std::uint8_t> storage)
+    : w_(std::move(storage), limit > reserve ? limit - reserve : 0), h_(h), limit_(limit) {
   Header blank = h;
   blank.qdcount = blank.ancount = blank.nscount = blank.arcount = 0;
   blank.write(w_);
@@ -278,11 +299,10 @@ bool MessageBuilder::add_record(Section s, const Name& owner, RRType type, RRCla
 
 bool MessageBuilder::add_edns(const Edns& e) {
   w_.set_limit(limit_);
-  Edns copy = e;
-  if (rcode_)
-    copy.extended_rcode = static_cast<std::uint8_t>(static_cast<std::uint16_t>(*rcode_) >> 4);
   const auto m = w_.mark();
-  write_edns(w_, copy);
+  write_edns(w_, e,
+             rcode_ ? static_cast<std::uint8_t>(static_cast<std::uint16_t>(*rcode_) >> 4)
+                    : e.extended_rcode);
   if (w_.overflowed()) {
     w_.rollback(m);
     return false;
@@ -301,9 +321,18 @@ std::vector<std::uint8_t> MessageBuilder::finish() {
   h.ancount = counts_[1];
   h.nscount = counts_[2];
   h.arcount = counts_[3];
-  Writer hw(kHeaderSize);
-  h.write(hw);
-  std::copy(hw.data().begin(), hw.data().end(), out.begin());
+  if (out.size() < kHeaderSize) return out;  // a limit below 12 bytes: nothing was written
+  // The blank header written first has the id; flags and counts go in place.
+  out[2] = static_cast<std::uint8_t>((h.qr ? 0x80 : 0) |
+                                     ((static_cast<std::uint8_t>(h.opcode) & 0x0F) << 3) |
+                                     (h.aa ? 0x04 : 0) | (h.tc ? 0x02 : 0) | (h.rd ? 0x01 : 0));
+  out[3] = static_cast<std::uint8_t>((h.ra ? 0x80 : 0) | (h.z ? 0x40 : 0) | (h.ad ? 0x20 : 0) |
+                                     (h.cd ? 0x10 : 0) | (h.rcode & 0x0F));
+  const std::uint16_t counts[4] = {h.qdcount, h.ancount, h.nscount, h.arcount};
+  for (int i = 0; i < 4; ++i) {
+    out[4 + 2 * i] = static_cast<std::uint8_t>(counts[i] >> 8);
+    out[5 + 2 * i] = static_cast<std::uint8_t>(counts[i]);
+  }
   return out;
 }
 

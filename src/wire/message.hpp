@@ -98,6 +98,9 @@ struct Message {
   // Strict parse of a whole message: counts must match, no trailing bytes, at most one
   // OPT (in the additional section, root owner), TSIG only as the last record.
   static Result<Message> parse(std::span<const std::uint8_t> bytes);
+  // The same into `m`, reusing the capacity of its vectors (a per-thread scratch message
+  // on the query path). On failure `m` holds whatever was read.
+  static Result<void> parse_into(std::span<const std::uint8_t> bytes, Message& m);
   // Writes the whole message uncompromisingly (no truncation), compressing as `c` says.
   std::vector<std::uint8_t> to_wire(Compression c = Compression::kUnicast) const;
 };
@@ -110,6 +113,10 @@ class MessageBuilder {
   // `limit` is the largest message the transport allows; `reserve` is kept free for
   // records written at the end (OPT, TSIG).
   MessageBuilder(const Header& h, std::size_t limit, std::size_t reserve = 0);
+  // The same, writing into `storage` (cleared, capacity reused): finish() hands it back,
+  // so a caller that passes the same buffer each time allocates nothing.
+  MessageBuilder(const Header& h, std::size_t limit, std::size_t reserve,
+                 std::vector<std::uint8_t> storage);
 
   bool add_question(const Question& q);
   bool add_record(Section s, const Record& r, Compression c = Compression::kUnicast);

@@ -49,71 +49,90 @@ void Writer::patch_u16(std::size_t offset, std::uint16_t v) {
 
 void Writer::rollback(Mark m) {
   if (m.size <= buf_.size()) buf_.resize(m.size);
-  if (m.targets <= targets_.size()) targets_.resize(m.targets);
+  // Entries leave in the reverse of the order they came, so each is its bucket's head.
+  while (ntargets_ > m.targets) {
+    const Target& t = target(--ntargets_);
+    heads_[t.bucket] = t.next;
+  }
+  if (ntargets_ < kInlineTargets) {
+    spill_.clear();
+  } else {
+    spill_.resize(ntargets_ - kInlineTargets);
+  }
   overflow_ = false;
 }
 
-// Does the (possibly compressed) name at buf_[off] spell exactly `suffix`
-// (case-insensitively)? Follows pointers already in the buffer, which only point
-// backwards because we wrote them.
-long Writer::find_target(std::span<const std::uint8_t> suffix) const {
-  for (const std::uint16_t start : targets_) {
-    std::size_t pos = start;
-    std::size_t i = 0;
-    bool match = true;
-    for (int hops = 0; hops < 128; ++hops) {
-      const std::uint8_t len = buf_[pos];
-      if ((len & 0xC0) == 0xC0) {
-        pos = (static_cast<std::size_t>(len & 0x3F) << 8) | buf_[pos + 1];
-        continue;
-      }
-      if (len != suffix[i]) {
-        match = false;
-        break;
-      }
-      if (len == 0) break;
-      for (std::size_t k = 1; k <= len; ++k) {
-        if (lower(buf_[pos + k]) != lower(suffix[i + k])) {
-          match = false;
-          break;
-        }
-      }
-      if (!match) break;
-      pos += 1 + len;
-      i += 1 + len;
+std::size_t Writer::bucket_of(std::uint16_t parent, std::span<const std::uint8_t> label) {
+  std::uint32_t h = 2166136261u ^ parent;  // FNV-1a over the parent and the folded label
+  for (const std::uint8_t c : label) h = (h ^ lower(c)) * 16777619u;
+  return (h ^ (h >> 16)) & (kBuckets - 1);
+}
+
+std::uint16_t Writer::find(std::uint16_t parent, std::span<const std::uint8_t> label) const {
+  for (std::uint16_t i = heads_[bucket_of(parent, label)]; i != kNone; i = target(i).next) {
+    const Target& t = target(i);
+    if (t.parent != parent || buf_[t.offset] != label[0]) continue;
+    bool same = true;
+    for (std::size_t k = 1; k < label.size() && same; ++k) {
+      same = lower(buf_[t.offset + k]) == lower(label[k]);
     }
-    if (match && i + 1 == suffix.size()) return start;
+    if (same) return i;
   }
-  return -1;
+  return kNone;
+}
+
+std::uint16_t Writer::add(std::uint16_t parent, std::span<const std::uint8_t> label,
+                          std::size_t offset) {
+  const auto b = static_cast<std::uint16_t>(bucket_of(parent, label));
+  const Target t{static_cast<std::uint16_t>(offset), parent, heads_[b], b};
+  if (ntargets_ < kInlineTargets) {
+    inline_[ntargets_] = t;
+  } else {
+    spill_.push_back(t);
+  }
+  heads_[b] = static_cast<std::uint16_t>(ntargets_);
+  return static_cast<std::uint16_t>(ntargets_++);
 }
 
 void Writer::name(const Name& n, bool compress) {
   const auto w = n.wire();
-  std::size_t pos = 0;
-  // Offsets of this name's labels become targets only once the whole name is written:
-  // find_target() follows a target to its end, which must not be half-written.
-  std::uint16_t fresh[128];
-  std::size_t nfresh = 0;
-  // Label by label: if the remaining suffix was written before, point at it.
-  while (w[pos] != 0) {
-    const auto rest = w.subspan(pos);
-    if (compress) {
-      const long target = find_target(rest);
-      if (target >= 0) {
-        u16(static_cast<std::uint16_t>(0xC000 | target));
-        if (!overflow_) targets_.insert(targets_.end(), fresh, fresh + nfresh);
-        return;
-      }
-    }
-    const std::size_t here = buf_.size();
-    const std::uint8_t len = w[pos];
-    bytes(w.subspan(pos, 1 + len));
-    if (overflow_) return;
-    if (here <= kMaxPointerOffset) fresh[nfresh++] = static_cast<std::uint16_t>(here);
-    pos += 1 + len;
+  std::uint8_t starts[128];  // a name has at most 127 labels (255 bytes)
+  std::size_t k = 0;
+  for (std::size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) {
+    starts[k++] = static_cast<std::uint8_t>(pos);
   }
-  u8(0);
-  if (!overflow_) targets_.insert(targets_.end(), fresh, fresh + nfresh);
+  auto label = [&](std::size_t j) { return w.subspan(starts[j], 1 + w[starts[j]]); };
+  // The longest suffix already known, matched from the root label up: labels [matched, k)
+  // are the entry `suffix`. Looked up even when not compressing, so that the labels
+  // written below chain to the known suffix rather than to a second copy of it.
+  std::uint16_t suffix = kNone;
+  std::size_t matched = k;
+  while (matched > 0) {
+    const std::uint16_t t = find(suffix, label(matched - 1));
+    if (t == kNone) break;
+    suffix = t;
+    --matched;
+  }
+  const std::size_t here = buf_.size();
+  if (compress) {
+    bytes(w.first(matched == k ? w.size() - 1 : starts[matched]));
+    if (matched < k) {
+      u16(static_cast<std::uint16_t>(0xC000 | target(suffix).offset));
+    } else {
+      u8(0);
+    }
+  } else {
+    bytes(w);
+  }
+  if (overflow_) return;
+  // The new labels become targets only now that the name is whole, each chained to the
+  // suffix after it (RFC 1035 §4.1.4: pointers reach offsets up to 0x3FFF).
+  std::uint16_t parent = suffix;
+  for (std::size_t j = matched; j-- > 0;) {
+    const std::size_t offset = here + starts[j];
+    if (offset > kMaxPointerOffset) break;
+    parent = add(parent, label(j), offset);
+  }
 }
 
 }  // namespace dnspush::wire

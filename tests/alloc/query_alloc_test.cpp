@@ -1,0 +1,125 @@
+// Counts heap allocations on the UDP query path in steady state (issue: zero per query).
+// This executable replaces the global operator new/delete with counting versions, which
+// is why it is not part of unit_auth. It drives exactly what io::UdpListener's fast path
+// does per datagram: Message::parse_into a per-thread message, then Responder::respond
+// into the socket slot's reused answer buffer (server::Dispatcher::fast adds only
+// checks on the parsed message).
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "../unit/auth/auth_fixture.hpp"
+#include "auth/responder.hpp"
+#include "wire/message.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  return ::operator new(n);
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  return std::malloc(n == 0 ? 1 : n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+  return ::operator new(n, t);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+namespace dnspush::auth::test {
+namespace {
+
+struct Case {
+  const char* name;
+  const char* qname;
+  RRType qtype;
+  bool edns;
+};
+
+// The guard that the replacement is in effect: without it every test here passes vacuously.
+TEST(AllocationCounter, SeesAnAllocation) {
+  allocations = 0;
+  counting = true;
+  auto* p = new std::vector<int>(3);
+  counting = false;
+  delete p;
+  EXPECT_EQ(allocations.load(), 2) << "the vector object and its elements";
+}
+
+class QueryAllocations : public ::testing::TestWithParam<Case> {};
+
+TEST_P(QueryAllocations, NoneInSteadyState) {
+  const Case& c = GetParam();
+  Responder responder;
+  responder.set_catalogue(catalogue_of({example_zone(), kid_zone()}));
+  QueryOptions o;
+  if (c.edns) o.edns = edns(1232);
+  const Bytes query = make_query(c.qname, c.qtype, o);
+  QueryContext ctx;
+  ctx.transport = Transport::kUdp;
+  std::vector<std::uint8_t> answer;  // the socket slot's buffer, reused
+  wire::Message scratch;
+  auto answer_once = [&] {
+    ASSERT_TRUE(wire::Message::parse_into(query, scratch).has_value());
+    ASSERT_TRUE(responder.respond(scratch, ctx, answer));
+  };
+  for (int i = 0; i < 3; ++i) answer_once();  // warm: capacities and the thread's cache
+  const auto reference = answer;
+  ASSERT_GT(reference.size(), 12u);
+
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) answer_once();
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0) << c.name;
+  EXPECT_EQ(answer, reference) << "the same answer every time";
+
+  // A new catalogue is picked up by the next query, once, and then costs nothing again.
+  responder.set_catalogue(catalogue_of({example_zone()}));
+  answer_once();
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 10; ++i) answer_once();
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0) << c.name << " after a catalogue change";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    UdpQueries, QueryAllocations,
+    ::testing::Values(Case{"positive A", "www.example.", RRType::A, true},
+                      Case{"positive A without EDNS", "www.example.", RRType::A, false},
+                      Case{"NXDOMAIN", "nothere.example.", RRType::A, true},
+                      Case{"NODATA", "www.example.", RRType::MX, true},
+                      Case{"CNAME chain", "chain1.example.", RRType::A, true},
+                      Case{"wildcard", "any.wild.example.", RRType::A, true},
+                      Case{"referral with glue", "x.deleg.example.", RRType::A, true},
+                      Case{"DNS-SD browse", "_ipp._tcp.example.", RRType::PTR, true},
+                      Case{"MX with additional", "example.", RRType::MX, true},
+                      Case{"truncated TXT", "big.example.", RRType::TXT, false},
+                      Case{"REFUSED outside our zones", "www.elsewhere.net.", RRType::A, true}),
+    [](const ::testing::TestParamInfo<Case>& i) { return "case" + std::to_string(i.index); });
+
+}  // namespace
+}  // namespace dnspush::auth::test

@@ -10,7 +10,8 @@
 #   DURATION     seconds per dnsperf run (-l)        (default: 10)
 #   CLIENTS      dnsperf clients (-c)                (default: 4)
 #   WORKERS      server threads for both servers     (default: nproc)
-#   SERVERS      "dnspushd knot", or just one of them (default: both)
+#   SERVERS      any of "dnspushd knot named"        (default: "dnspushd knot", or
+#                "dnspushd named" for dot: Knot 3.2 has no DNS-over-TLS server)
 #   TRANSPORT    udp, tcp or dot (dnsperf -m)        (default: udp)
 #   PIN          1: each server on core 0 (taskset), dnsperf on core 1, WORKERS=1 unless set:
 #                the fairest comparison a 2-core machine gives (default: 0, unpinned)
@@ -32,11 +33,27 @@ else
   ON_SERVER_CORE=()
   ON_CLIENT_CORE=()
 fi
-SERVERS=${SERVERS:-"dnspushd knot"}
 TRANSPORT=${TRANSPORT:-udp}
+if [[ $TRANSPORT == dot ]]; then
+  SERVERS=${SERVERS:-"dnspushd named"}
+else
+  SERVERS=${SERVERS:-"dnspushd knot"}
+fi
+if [[ $TRANSPORT == dot && " $SERVERS " == *" knot "* ]]; then
+  echo "run_dnsperf: Knot 3.2 serves no DNS over TLS; use SERVERS=\"dnspushd named\"" >&2
+  exit 1
+fi
 PY=/usr/bin/python3
 
-for tool in dnsperf dig knotd; do
+for tool in dnsperf dig; do
+  command -v "$tool" >/dev/null || { echo "run_dnsperf: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
+done
+for s in $SERVERS; do
+  case $s in
+    knot) tool=knotd ;;
+    named) tool=named ;;
+    *) continue ;;
+  esac
   command -v "$tool" >/dev/null || { echo "run_dnsperf: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
 done
 if [[ " $SERVERS " == *" dnspushd "* && ! -x "$BIN/dnspushd" ]]; then
@@ -101,7 +118,48 @@ wait_ready() {  # name port: bounded (10 s) wait for an answer to the SOA query
   exit 1
 }
 
-declare -A PORT=()
+declare -A PORT=()   # UDP/TCP port of each server
+declare -A QPORT=()  # the port dnsperf queries: PORT, or the DNS-over-TLS port
+
+# One certificate for every DoT listener (dnsperf does not verify it).
+make_cert() {
+  [[ -f $WORK/cert.pem ]] && return 0
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+}
+
+start_named() {
+  local port tls_port="" tls_conf="" tls_listen=""
+  port=$(free_port)
+  mkdir -p "$WORK/named"
+  cp "$ZONE" "$WORK/named/example.test.zone"
+  if [[ $TRANSPORT == dot ]]; then
+    make_cert
+    tls_port=$(free_port)
+    tls_conf="tls local-tls { key-file \"$WORK/key.pem\"; cert-file \"$WORK/cert.pem\"; };"
+    tls_listen="listen-on port $tls_port tls local-tls { 127.0.0.1; };"
+  fi
+  cat >"$WORK/named/named.conf" <<EOF
+$tls_conf
+options {
+    directory "$WORK/named";
+    pid-file "$WORK/named/named.pid";
+    listen-on port $port { 127.0.0.1; };
+    $tls_listen
+    listen-on-v6 { none; };
+    recursion no;
+    notify no;
+    dnssec-validation no;
+};
+zone "example.test" { type primary; file "$WORK/named/example.test.zone"; };
+EOF
+  "${ON_SERVER_CORE[@]}" named -g -n "$WORKERS" -c "$WORK/named/named.conf" >"$WORK/named.log" 2>&1 &
+  PID[named]=$!
+  PORT[named]=$port
+  QPORT[named]=${tls_port:-$port}
+  wait_ready named "$port"
+  echo "named $(named -v | awk '{print $2}') pid ${PID[named]} on 127.0.0.1:$port${tls_port:+ (DoT $tls_port)}, $WORKERS threads"
+}
 
 start_knot() {
   local port
@@ -133,15 +191,22 @@ EOF
   "${ON_SERVER_CORE[@]}" knotd -c "$WORK/knot/knot.conf" >"$WORK/knot.log" 2>&1 &
   PID[knot]=$!
   PORT[knot]=$port
+  QPORT[knot]=$port
   wait_ready knot "$port"
   echo "knotd $(knotd --version 2>/dev/null | awk '{print $NF}') pid ${PID[knot]} on 127.0.0.1:$port, $WORKERS udp/tcp workers"
 }
 
 start_dnspushd() {
-  local port
+  local port tls_port="" tls_listen="" tls_conf=""
   port=$(free_port)
   mkdir -p "$WORK/dnspushd"
   cp "$ZONE" "$WORK/dnspushd/example.test.zone"
+  if [[ $TRANSPORT == dot ]]; then
+    make_cert
+    tls_port=$(free_port)
+    tls_listen="tls = [\"127.0.0.1:$tls_port\"]"
+    tls_conf=$(printf '[tls]\ncertificate = "%s"\nkey = "%s"' "$WORK/cert.pem" "$WORK/key.pem")
+  fi
   cat >"$WORK/dnspushd/dnspushd.toml" <<EOF
 [server]
 state-dir = "state"
@@ -149,6 +214,8 @@ log-level = "warn"
 workers = $WORKERS
 [listen]
 dns = ["127.0.0.1:$port"]
+$tls_listen
+$tls_conf
 [[zone]]
 origin = "example.test"
 file = "example.test.zone"
@@ -156,8 +223,9 @@ EOF
   "${ON_SERVER_CORE[@]}" "$BIN/dnspushd" --config "$WORK/dnspushd/dnspushd.toml" >"$WORK/dnspushd.log" 2>&1 &
   PID[dnspushd]=$!
   PORT[dnspushd]=$port
+  QPORT[dnspushd]=${tls_port:-$port}
   wait_ready dnspushd "$port"
-  echo "dnspushd pid ${PID[dnspushd]} on 127.0.0.1:$port, $WORKERS workers"
+  echo "dnspushd pid ${PID[dnspushd]} on 127.0.0.1:$port${tls_port:+ (DoT $tls_port)}, $WORKERS workers"
 }
 
 # A realistic mix: existing names (A/AAAA/MX/TXT/SOA/NS), a CNAME, a wildcard, a referral,
@@ -197,12 +265,12 @@ EOF
 # Both servers must give the same rcode and answer section (names compared without case:
 # knotd prints rdata names in lower case) for every distinct query,
 # otherwise the comparison is meaningless. Differences are reported, not fatal.
-compare_answers() {
-  local diffs=0 name type a b
+compare_answers() {  # reference server
+  local ref=$1 diffs=0 name type a b
   while read -r name type; do
     a=$(dig @127.0.0.1 -p "${PORT[dnspushd]}" +norec +noall +comments +answer "$name" "$type" |
       grep -E 'status:|^[^;]' | sed -E 's/id: [0-9]+//' | tr '[:upper:]' '[:lower:]' | sort)
-    b=$(dig @127.0.0.1 -p "${PORT[knot]}" +norec +noall +comments +answer "$name" "$type" |
+    b=$(dig @127.0.0.1 -p "${PORT[$ref]}" +norec +noall +comments +answer "$name" "$type" |
       grep -E 'status:|^[^;]' | sed -E 's/id: [0-9]+//' | tr '[:upper:]' '[:lower:]' | sort)
     if [[ "$a" != "$b" ]]; then
       diffs=$((diffs + 1))
@@ -210,7 +278,7 @@ compare_answers() {
       diff <(echo "$a") <(echo "$b") | sed 's/^/    /' || true
     fi
   done < <(sort -u "$WORK/queries.txt")
-  echo "answer check: $diffs distinct queries answered differently by dnspushd and knotd"
+  echo "answer check: $diffs distinct queries answered differently by dnspushd and $ref"
 }
 
 declare -a RESULTS=()
@@ -218,7 +286,7 @@ declare -a RESULTS=()
 run_one() {  # server round
   local s=$1 round=$2 out qps lat lost
   out=$WORK/dnsperf-$s-$round.txt
-  "${ON_CLIENT_CORE[@]}" dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -p "${PORT[$s]}" -d "$WORK/queries.txt" \
+  "${ON_CLIENT_CORE[@]}" dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -p "${QPORT[$s]}" -d "$WORK/queries.txt" \
     -l "$DURATION" -c "$CLIENTS" >"$out" 2>&1 || true
   if ! kill -0 "${PID[$s]}" 2>/dev/null; then
     echo "run_dnsperf: $s died during round $round; its log:" >&2
@@ -246,10 +314,13 @@ for s in $SERVERS; do
   case $s in
     dnspushd) start_dnspushd ;;
     knot) start_knot ;;
+    named) start_named ;;
     *) echo "run_dnsperf: unknown server $s" >&2; exit 1 ;;
   esac
 done
-if [[ -n "${PORT[dnspushd]:-}" && -n "${PORT[knot]:-}" ]]; then compare_answers; fi
+for ref in knot named; do
+  if [[ -n "${PORT[dnspushd]:-}" && -n "${PORT[$ref]:-}" ]]; then compare_answers "$ref"; fi
+done
 
 echo "dnsperf -e -m $TRANSPORT -s 127.0.0.1 -p PORT -d queries.txt -l $DURATION -c $CLIENTS, $ROUNDS rounds interleaved"
 for round in $(seq 1 "$ROUNDS"); do

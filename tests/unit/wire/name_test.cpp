@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include <unordered_set>
 
 namespace dnspush::wire {
@@ -79,6 +81,24 @@ TEST(Name, CaseInsensitiveEqualityAndHash) {
   EXPECT_FALSE(N("a.example.") == N("b.example."));
   std::unordered_set<Name, NameHash> set{N("Host.Example.")};
   EXPECT_TRUE(set.contains(N("host.example.")));
+}
+
+// The hash folds eight bytes at a time: every letter at every offset (each position of a
+// word and the tail), and only letters, must fold.
+TEST(Name, HashFoldsExactlyTheLettersAtEveryOffset) {
+  for (std::size_t len = 1; len <= 40; ++len) {
+    for (char c = 'a'; c <= 'z'; ++c) {
+      std::string lower(len, 'x'), upper(len, 'x');
+      lower[len - 1] = c;
+      upper[len - 1] = static_cast<char>(c - 32);
+      EXPECT_EQ(N(lower + ".test.").hash(), N(upper + ".test.").hash()) << lower;
+    }
+  }
+  // '@' (0x40) and '[' (0x5B) sit just outside 'A'..'Z': they are not letters, and neither
+  // is a byte above 0x7F.
+  EXPECT_NE(N("a@.test.").hash(), N("a`.test.").hash());
+  EXPECT_NE(N("a[.test.").hash(), N("a{.test.").hash());
+  EXPECT_NE(N("a\\193.test.").hash(), N("a\\225.test.").hash());
 }
 
 TEST(Name, HierarchyHelpers) {

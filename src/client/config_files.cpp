@@ -116,6 +116,26 @@ std::vector<ServerAddress> parse_resolv_conf(std::string_view text) {
   return out;
 }
 
+std::string resolv_conf_domain(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string line(text.substr(pos, end - pos));
+    pos = end + 1;
+    std::size_t i = 0;
+    auto word = [&]() {
+      while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+      const std::size_t start = i;
+      while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+      return line.substr(start, i - start);
+    };
+    const std::string w = word();
+    if (w == "search" || w == "domain") return word();
+  }
+  return {};
+}
+
 Result<wire::TsigKey> parse_key_file(std::string_view text) {
   const auto t = conf_tokens(text);
   for (std::size_t i = 0; i + 2 < t.size(); ++i) {

@@ -27,6 +27,9 @@ Result<ServerAddress> parse_server(std::string_view text, std::uint16_t default_
 // IPv6 zone ids are kept). Comments (# or ;) and other options are ignored.
 std::vector<ServerAddress> parse_resolv_conf(std::string_view text);
 
+// The first domain of the `search` (or `domain`) line of resolv.conf(5), empty if none.
+std::string resolv_conf_domain(std::string_view text);
+
 // The first `key "NAME" { algorithm ALG; secret "BASE64"; };` clause of a BIND key file
 // (named.conf(5) syntax: comments in #, //, /* */).
 Result<wire::TsigKey> parse_key_file(std::string_view text);

@@ -233,7 +233,6 @@ struct Runner {
       });
     }
     ctx.run();
-    client.reset();
     return rc;
   }
 };

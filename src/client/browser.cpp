@@ -40,8 +40,12 @@ Question q(const wire::Name& n, wire::RRType t) {
 }  // namespace
 
 Browser::Browser(Client& client, const wire::Name& service_domain, Callback on_event,
-                 StatusCallback on_status)
-    : client_(client), on_event_(std::move(on_event)), on_status_(std::move(on_status)) {
+                 StatusCallback on_status, Duration settle)
+    : client_(client),
+      on_event_(std::move(on_event)),
+      on_status_(std::move(on_status)),
+      settle_(settle),
+      timer_(client.executor()) {
   ptr_sub_ = client_.subscribe(
       q(service_domain, wire::RRType::PTR), [this](const RecordEvent& e) { on_ptr(e); },
       [this](const Status& s) {
@@ -50,6 +54,7 @@ Browser::Browser(Client& client, const wire::Name& service_domain, Callback on_e
 }
 
 Browser::~Browser() {
+  timer_.cancel();
   client_.unsubscribe(ptr_sub_);
   for (auto& [n, in] : instances_) {
     client_.unsubscribe(in.srv_sub);
@@ -142,28 +147,47 @@ void Browser::follow_host(Instance& in, std::optional<wire::Name> host) {
 }
 
 void Browser::refresh(Instance& in) {
-  std::vector<std::string> addrs;
-  if (in.host) {
-    auto h = hosts_.find(*in.host);
-    if (h != hosts_.end()) {
-      for (auto id : {h->second.a, h->second.aaaa})
-        for (const auto& r : client_.answers(id)) {
-          auto t = address_text(r);
-          if (!t.empty()) addrs.push_back(t);
-        }
+  if (std::find(dirty_.begin(), dirty_.end(), in.info.name) == dirty_.end())
+    dirty_.push_back(in.info.name);
+  timer_.expires_after(settle_);
+  timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) flush();
+  });
+}
+
+void Browser::flush() {
+  for (auto& gone : removed_)
+    if (on_event_) on_event_({BrowseEvent::Kind::kRemove, gone});
+  removed_.clear();
+  auto dirty = std::move(dirty_);
+  dirty_.clear();
+  for (const auto& name : dirty) {
+    auto it = instances_.find(name);
+    if (it == instances_.end()) continue;
+    Instance& in = it->second;
+    std::vector<std::string> addrs;
+    if (in.host) {
+      auto h = hosts_.find(*in.host);
+      if (h != hosts_.end()) {
+        for (auto id : {h->second.a, h->second.aaaa})
+          for (const auto& r : client_.answers(id)) {
+            auto t = address_text(r);
+            if (!t.empty()) addrs.push_back(t);
+          }
+      }
     }
+    in.info.addresses = std::move(addrs);
+    if (!in.info.srv) continue;  // not resolved yet: nothing to show
+    std::string shown = in.info.srv->target.to_text() + ' ' + std::to_string(in.info.srv->port);
+    for (const auto& t : in.info.txt) shown += "\x01" + t;
+    for (const auto& a : in.info.addresses) shown += "\x02" + a;
+    if (in.announced && shown == in.shown) continue;
+    in.shown = std::move(shown);
+    const bool first = !in.announced;
+    in.announced = true;
+    if (on_event_)
+      on_event_({first ? BrowseEvent::Kind::kAdd : BrowseEvent::Kind::kUpdate, in.info});
   }
-  in.info.addresses = std::move(addrs);
-  if (!in.info.srv) return;  // not resolved yet: nothing to show
-  // Several changes in one PUSH call back several times with the same result: once only.
-  std::string shown = in.info.srv->target.to_text() + ' ' + std::to_string(in.info.srv->port);
-  for (const auto& t : in.info.txt) shown += "\x01" + t;
-  for (const auto& a : in.info.addresses) shown += "\x02" + a;
-  if (in.announced && shown == in.shown) return;
-  in.shown = std::move(shown);
-  const bool first = !in.announced;
-  in.announced = true;
-  if (on_event_) on_event_({first ? BrowseEvent::Kind::kAdd : BrowseEvent::Kind::kUpdate, in.info});
 }
 
 void Browser::drop(const wire::Name& instance) {
@@ -174,7 +198,13 @@ void Browser::drop(const wire::Name& instance) {
   client_.unsubscribe(in.srv_sub);
   client_.unsubscribe(in.txt_sub);
   follow_host(in, std::nullopt);
-  if (in.announced && on_event_) on_event_({BrowseEvent::Kind::kRemove, in.info});
+  std::erase(dirty_, instance);
+  if (!in.announced) return;
+  removed_.push_back(in.info);
+  timer_.expires_after(settle_);
+  timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) flush();
+  });
 }
 
 }  // namespace dnspush::client

@@ -3,7 +3,9 @@
 // attributes (§6); each host's A/AAAA its addresses. Every one of these is a
 // subscription, so the whole picture stays live: instances appear when their PTR and SRV
 // are known, change when any part changes, and disappear with their PTR. Subscriptions to
-// a host are shared between its instances. Runs on the Client's thread.
+// a host are shared between its instances. Changes are reported after `settle` without
+// further change (the SRV, TXT and addresses of a new instance arrive within
+// milliseconds of each other: one event, not four). Runs on the Client's thread.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +39,7 @@ class Browser {
   using Callback = std::function<void(const BrowseEvent&)>;
   // `service` like "_ipp._tcp", `domain` like "example.test".
   Browser(Client& client, const wire::Name& service_domain, Callback on_event,
-          StatusCallback on_status = {});
+          StatusCallback on_status = {}, Duration settle = std::chrono::milliseconds(150));
   ~Browser();
   Browser(const Browser&) = delete;
   Browser& operator=(const Browser&) = delete;
@@ -64,6 +66,7 @@ class Browser {
   void follow_host(Instance& in, std::optional<wire::Name> host);
   void refresh(Instance& in);
   void drop(const wire::Name& instance);
+  void flush();
 
   Client& client_;
   Callback on_event_;
@@ -71,6 +74,10 @@ class Browser {
   SubscriptionId ptr_sub_ = 0;
   std::map<wire::Name, Instance, wire::NameCanonicalLess> instances_;
   std::map<wire::Name, Host, wire::NameCanonicalLess> hosts_;
+  Duration settle_;
+  asio::steady_timer timer_;
+  std::vector<wire::Name> dirty_;
+  std::vector<ServiceInstance> removed_;
 };
 
 }  // namespace dnspush::client

@@ -308,8 +308,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     const auto& cs = std::get<ChannelStatus>(e);
     switch (cs.state) {
       case ChannelStatus::State::kDisconnected:
+        // kReconnecting was said when the session was lost; each retry is a detail.
         for (Sub* s : subs_on(key)) {
-          status(*s, Kind::kReconnecting,
+          status(*s, Kind::kInfo,
                  cs.text + (cs.retry_at ? fmt::format(" (reconnecting in {})",
                                                       seconds(*cs.retry_at - Clock::now()))
                                         : std::string()));
@@ -406,6 +407,10 @@ Client::Client(asio::io_context& ctx, ClientOptions options)
 
 Client::~Client() {
   stop();
+}
+
+asio::any_io_executor Client::executor() const {
+  return impl_->ex;
 }
 
 Resolver& Client::resolver() {

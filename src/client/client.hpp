@@ -146,6 +146,7 @@ class Client {
   void stop();
 
   Resolver& resolver();
+  asio::any_io_executor executor() const;
 
  private:
   struct Impl;

@@ -152,8 +152,10 @@ asio::awaitable<void> PushConnection::attempt() {
       co_return;
     }
   }
-  channel_.connect_failed(last.text, Clock::now());
+  // The owner first: subscriptions it ends here (a certificate that does not verify) are
+  // then not reported as reconnecting.
   if (failures_) failures_(last);
+  channel_.connect_failed(last.text, Clock::now());
 }
 
 asio::awaitable<void> PushConnection::session(io::detail::TlsStream& s) {

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""`dnspush watch` against a real dnspushd: discovery through the records dnspushd serves,
+the JSON stream of changes made by nsupdate and by `dnspush update` (exactly the expected
+lines), the server restarted in the middle of a watch (the watch reconnects and ends in
+the correct state), the polling fallback, and the exit codes of the failures."""
+
+import os
+import re
+import shutil
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import client_helpers as ch  # noqa: E402
+import harness  # noqa: E402
+import update_helpers as uh  # noqa: E402
+
+from client_helpers import ev  # noqa: E402
+
+KEY = "%s:%s:%s" % (uh.KEY_ALGORITHM, uh.KEY_NAME, uh.KEY_SECRET)
+
+
+@unittest.skipUnless(uh.have_tools("nsupdate"), "needs nsupdate (bind9-dnsutils)")
+class WatchTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = uh.UpdateServer(tls=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        ch.stop_all()
+        cls.server.stop()
+
+    def tls_args(self, server=None):
+        s = server or self.server
+        return ["--resolver", "127.0.0.1:%d" % s.port, "--ca", s.cert_path]
+
+    def watch(self, *args, server=None):
+        w = ch.Watch("watch", "--json", *self.tls_args(server), *args)
+        self.addCleanup(w.stop)
+        return w
+
+    def nsupdate(self, *commands, server=None):
+        rc, r = uh.nsupdate((server or self.server).port, list(commands))
+        self.assertEqual(rc, "NOERROR", r.stderr)
+
+    def dnspush_update(self, *words, server=None):
+        r = ch.run("update", "--server", "127.0.0.1:%d" % (server or self.server).port,
+                   "--key", KEY, *words)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "NOERROR"), r.stderr)
+
+    def test_json_lines_for_nsupdate_and_dnspush_update_changes(self):
+        w = self.watch("w1.example.test", "A", "w1.example.test", "TXT")
+        # Both subscriptions are up before anything changes; the name does not exist yet,
+        # so nothing is printed.
+        self.assertTrue(w.wait_stderr("TXT IN: subscribed", 10), w.stderr())
+        self.assertTrue(w.wait_stderr("A IN: subscribed", 10), w.stderr())
+        self.assertEqual(w.quiet(0.3), [])
+
+        self.nsupdate("update add w1.example.test 60 A 192.0.2.1")
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("add", "w1.example.test.", "A", 60, "192.0.2.1")])
+        self.dnspush_update("add", "w1.example.test", "60", "TXT", "hello world")
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("add", "w1.example.test.", "TXT", 60, '"hello world"')])
+        self.dnspush_update("delete", "w1.example.test", "A", "192.0.2.1")
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("remove", "w1.example.test.", "A", 60, "192.0.2.1")])
+        self.nsupdate("update delete w1.example.test TXT")
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("remove", "w1.example.test.", "TXT", 60, '"hello world"')])
+        self.assertEqual(w.quiet(0.5), [])  # exactly these lines, nothing more
+        # The time is RFC 3339 UTC with milliseconds.
+        self.dnspush_update("replace", "w1.example.test", "30", "A", "192.0.2.9")
+        line = w.take(1)[0]
+        self.assertRegex(line, r'^\{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","event":"add"')
+
+    def test_current_answers_first_then_changes_until_count(self):
+        w = ch.Watch("watch", *self.tls_args(), "--count", "3", "www.example.test")
+        first = w.take(2)
+        self.assertEqual(sorted(re.sub(r"^\S+ ", "", l) for l in first),
+                         ["+ www.example.test. 3600 IN A 192.0.2.10",
+                          "+ www.example.test. 3600 IN A 192.0.2.11"])
+        self.nsupdate("update add www.example.test 3600 A 192.0.2.12")
+        self.assertEqual([re.sub(r"^\S+ ", "", l) for l in w.take(1)],
+                         ["+ www.example.test. 3600 IN A 192.0.2.12"])
+        self.assertEqual(w.wait(), 0)
+        self.nsupdate("update delete www.example.test A 192.0.2.12")
+
+    def test_discovery_through_the_records_dnspushd_serves(self):
+        r = ch.run("discover", "--resolver", "127.0.0.1:%d" % self.server.port,
+                   "_ipp._tcp.example.test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("zone: example.test.", r.stdout)
+        self.assertIn("push.example.test.:%d" % self.server.tls_port, r.stdout)
+        self.assertIn("SOA in the authority section", r.stdout)
+        self.assertRegex(r.stdout, r"watch: +DNS Push at push\.example\.test\.:%d \(127\.0\.0\.1\)"
+                         % self.server.tls_port)
+        # --server skips discovery: the TLS name is then given.
+        w = ch.Watch("watch", "--server", "127.0.0.1:%d" % self.server.tls_port, "--tls-name",
+                     "push.example.test", "--ca", self.server.cert_path, "--count", "1",
+                     "--json", "mail.example.test", "AAAA")
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("add", "mail.example.test.", "AAAA", 3600, "2001:db8::25")])
+        self.assertEqual(w.wait(), 0)
+
+    def test_restart_mid_watch_reconnects_and_ends_in_the_correct_state(self):
+        s = uh.UpdateServer(tls=True).start()
+        self.addCleanup(s.stop)
+        w = self.watch("www.example.test", "A", server=s)
+        self.assertEqual(sorted(e["rdata"] for e in w.events(2)), ["192.0.2.10", "192.0.2.11"])
+        s.stop()
+        self.assertTrue(w.wait_stderr("push session lost", 10), w.stderr())
+        # While it is down, 192.0.2.11 goes and 192.0.2.12 comes (a new zone file).
+        with open(s.zone_path) as f:
+            text = f.read()
+        text = text.replace("2024010101 ; serial", "2024010102 ; serial")
+        text = text.replace("www             IN A     192.0.2.11",
+                            "www             IN A     192.0.2.12")
+        with open(s.zone_path, "w") as f:
+            f.write(text)
+        shutil.rmtree(os.path.join(s.state_dir, "journal"), ignore_errors=True)
+        s.start()
+        got = ch.strip_time(w.events(2, timeout=20))
+        # The new record at once; the removal when the new initial answer is complete.
+        self.assertEqual(got, [ev("add", "www.example.test.", "A", 3600, "192.0.2.12"),
+                               ev("remove", "www.example.test.", "A", 3600, "192.0.2.11")],
+                         w.stderr())
+        self.assertEqual(w.quiet(1.5), [])  # 192.0.2.10 stayed: not removed and re-added
+        # And it is live again.
+        self.nsupdate("update add www.example.test 3600 A 192.0.2.13", server=s)
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("add", "www.example.test.", "A", 3600, "192.0.2.13")])
+
+    def test_exit_codes(self):
+        port = "127.0.0.1:%d" % self.server.port
+        # REFUSED: unsigned; NOTAUTH: the wrong key (the server's TSIG check).
+        r = ch.run("update", "--server", port, "add", "x.example.test", "60", "A", "192.0.2.1")
+        self.assertEqual((r.returncode, r.stdout.strip()), (6, "REFUSED"))
+        r = ch.run("update", "--server", port, "--key",
+                   "hmac-sha256:%s:%s" % (uh.KEY_NAME, uh.BAD_SECRET),
+                   "add", "x.example.test", "60", "A", "192.0.2.1")
+        self.assertEqual(r.returncode, 7, r.stdout + r.stderr)
+        self.assertIn("NOTAUTH", r.stdout)
+        # The key from a BIND-format file works like --key.
+        r = ch.run("update", "--server", port, "--key-file",
+                   os.path.join(harness.SRC, "examples", "example-key.conf"),
+                   "delete", "x.example.test")
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "NOERROR"), r.stderr)
+        # LLQ is not available yet.
+        r = ch.run("watch", "--protocol", "llq", "--resolver", port, "www.example.test")
+        self.assertEqual(r.returncode, 10)
+        self.assertIn("LLQ", r.stderr)
+        # Nothing answers: a timeout.
+        r = ch.run("query", "--server", "127.0.0.1:%d" % harness.free_port(), "--timeout", "1",
+                   "www.example.test")
+        self.assertEqual(r.returncode, 9, r.stderr)
+        # No zone at all.
+        r = ch.run("watch", "--protocol", "push", "--resolver", port, "www.nowhere.invalid")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        # Bad arguments.
+        r = ch.run("update", "--server", port, "add", "x.example.test", "sixty", "A", "192.0.2.1")
+        self.assertEqual(r.returncode, 2)
+        r = ch.run("watch")
+        self.assertEqual(r.returncode, 2)
+
+    def test_query_over_udp_tcp_and_tls(self):
+        for extra in ([], ["--tcp"]):
+            r = ch.run("query", "--server", "127.0.0.1:%d" % self.server.port, *extra,
+                       "www.example.test", "AAAA")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("www.example.test.\t3600\tIN\tAAAA\t2001:db8::10", r.stdout)
+        r = ch.run("query", "--tls", "--server", "127.0.0.1:%d" % self.server.tls_port,
+                   "--tls-name", "push.example.test", "--ca", self.server.cert_path,
+                   "mail.example.test", "A")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("(TLS)", r.stdout)
+        r = ch.run("query", "--server", "127.0.0.1:%d" % self.server.port, "nosuch.example.test")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("status: NXDOMAIN", r.stdout)
+
+
+class FallbackTest(unittest.TestCase):
+    """A zone without a push server (no TLS listener, so no _dns-push-tls._tcp SRV)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = uh.UpdateServer(tls=False).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        ch.stop_all()
+        cls.server.stop()
+
+    def test_push_only_fails_and_auto_polls_respecting_the_ttl(self):
+        res = "127.0.0.1:%d" % self.server.port
+        r = ch.run("watch", "--protocol", "push", "--resolver", res, "www.example.test")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("no DNS Push server", r.stderr)
+
+        rc, p = uh.nsupdate(self.server.port, ["update add poll.example.test 1 A 192.0.2.1"])
+        self.assertEqual(rc, "NOERROR", p.stderr)
+        w = ch.Watch("watch", "--json", "--resolver", res, "poll.example.test")
+        self.addCleanup(w.stop)
+        self.assertEqual(ch.strip_time(w.events(1)),
+                         [ev("add", "poll.example.test.", "A", 1, "192.0.2.1")])
+        self.assertTrue(w.wait_stderr("polling", 5), w.stderr())
+        rc, p = uh.nsupdate(self.server.port, ["update delete poll.example.test A",
+                                               "update add poll.example.test 1 A 192.0.2.2"])
+        self.assertEqual(rc, "NOERROR", p.stderr)
+        # RFC 8765 §6.1: the next poll comes TTL + 2 s = 3 s after the last answer.
+        got = ch.strip_time(w.events(2, timeout=8))
+        self.assertEqual(sorted((e["event"], e["rdata"]) for e in got),
+                         [("add", "192.0.2.2"), ("remove", "192.0.2.1")])
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -51,8 +51,8 @@ def ev(event, name, rtype, ttl, rdata, rclass="IN"):
 class Watch:
     """`dnspush ARGS` running in the background; stdout lines in a queue, stderr kept."""
 
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([DNSPUSH, *args], stdout=subprocess.PIPE,
+    def __init__(self, *args, program=None):
+        self.proc = subprocess.Popen([program or DNSPUSH, *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         _procs.append(self)
         self.lines = queue.Queue()
@@ -61,6 +61,11 @@ class Watch:
                          daemon=True).start()
         threading.Thread(target=self._read, args=(self.proc.stderr, self.err.append),
                          daemon=True).start()
+
+    @classmethod
+    def program(cls, path, *args):
+        """Another program than dnspush (the examples)."""
+        return cls(*args, program=path)
 
     @staticmethod
     def _read(f, put):

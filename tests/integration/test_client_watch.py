@@ -164,6 +164,37 @@ class WatchTest(unittest.TestCase):
         r = ch.run("watch")
         self.assertEqual(r.returncode, 2)
 
+    def test_browse_keeps_instances_live(self):
+        w = ch.Watch("browse", "--json", *self.tls_args(), "_printer._tcp", "example.test")
+        self.addCleanup(w.stop)
+        self.assertTrue(w.wait_stderr("subscribed", 10), w.stderr())
+        self.assertEqual(w.quiet(0.5), [])
+        inst = r"Ink\032Jet._printer._tcp.example.test."
+        self.nsupdate("update add %s 60 SRV 0 0 515 printer.example.test." % inst,
+                      "update add %s 60 TXT \"rp=lp\"" % inst,
+                      "update add _printer._tcp.example.test 60 PTR %s" % inst)
+        e = w.events(1)[0]
+        self.assertEqual((e["event"], e["instance"], e["host"], e["port"], e["txt"]),
+                         ("add", "Ink Jet", "printer.example.test.", 515, ["rp=lp"]))
+        self.assertEqual(sorted(e["addresses"]), ["192.0.2.31", "2001:db8::31"])
+        self.nsupdate("update delete %s TXT" % inst, "update add %s 60 TXT \"rp=raw\"" % inst)
+        e = w.events(1)[0]
+        self.assertEqual((e["event"], e["txt"]), ("update", ["rp=raw"]))
+        self.nsupdate("update delete _printer._tcp.example.test PTR")
+        e = w.events(1)[0]
+        self.assertEqual((e["event"], e["instance"]), ("remove", "Ink Jet"))
+
+    def test_the_example_program_browses(self):
+        prog = os.path.join(harness.BIN, "dnssd_browse")
+        if not os.access(prog, os.X_OK):
+            self.skipTest("examples not built")
+        w = ch.Watch.program(prog, "_ipp._tcp", "example.test", "127.0.0.1:%d" % self.server.port,
+                             self.server.cert_path)
+        self.addCleanup(w.stop)
+        line = w.take(1)[0]
+        self.assertRegex(line, r"^appeared +Office Printer +printer\.example\.test\. port 631 ")
+        self.assertIn("txtvers=1", line)
+
     def test_query_over_udp_tcp_and_tls(self):
         for extra in ([], ["--tcp"]):
             r = ch.run("query", "--server", "127.0.0.1:%d" % self.server.port, *extra,

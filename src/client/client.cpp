@@ -300,7 +300,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
             start_poll(*s, st->text + ": polling instead");
             return;
           }
-          fail(*s, failure_for(st->rcode), st->text);
+          // NOERROR here: the channel found the server without DNS Push.
+          fail(*s, st->rcode == wire::Rcode::NOERROR ? FailureKind::kUnavailable
+                                                     : failure_for(st->rcode),
+               st->text);
           return;
       }
       return;

@@ -102,6 +102,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     std::string conn_key;
     std::unique_ptr<asio::steady_timer> poll_timer;
     bool reported_polling = false;
+    std::function<void()> on_end;  // an EventStream's close
   };
 
   Impl(asio::io_context& ctx, ClientOptions o)
@@ -168,7 +169,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> start(SubscriptionId id) {
     auto self = shared_from_this();
     Sub* s = find(id);
-    if (s == nullptr) co_return;
+    if (s == nullptr || stopped) co_return;
     if (opts.protocol == Protocol::kLlq) {
       fail(*s, FailureKind::kUnavailable,
            "LLQ (RFC 8764) is not available in this client yet: use --protocol push, poll or auto");
@@ -184,7 +185,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       t.name = opts.tls_name.empty() ? opts.push_server->host : opts.tls_name;
       t.port = opts.push_server->port;
       t.addresses = co_await resolver.addresses(opts.push_server->host);
-      if ((s = find(id)) == nullptr) co_return;
+      if (stopped || (s = find(id)) == nullptr) co_return;
       if (t.addresses.empty()) {
         fail(*s, FailureKind::kNoServer, "cannot resolve " + opts.push_server->host);
         co_return;
@@ -199,7 +200,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       bool timed_out = false;
       for (const auto& line : res.log)
         if (line.find("no answer") != std::string::npos) timed_out = true;
-      if ((s = find(id)) == nullptr || s->mode == Sub::Mode::kDone) co_return;
+      if (stopped || (s = find(id)) == nullptr || s->mode == Sub::Mode::kDone) co_return;
       const ServiceResult* push = res.find(Service::kPushTls);
       if (push != nullptr) {
         for (const auto& t : push->targets) {
@@ -301,8 +302,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
             return;
           }
           // NOERROR here: the channel found the server without DNS Push.
-          fail(*s, st->rcode == wire::Rcode::NOERROR ? FailureKind::kUnavailable
-                                                     : failure_for(st->rcode),
+          fail(*s,
+               st->rcode == wire::Rcode::NOERROR ? FailureKind::kUnavailable
+                                                 : failure_for(st->rcode),
                st->text);
           return;
       }
@@ -399,6 +401,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     for (auto& [id, s] : subs) {
       if (s->poll_timer) s->poll_timer->cancel();
       s->mode = Sub::Mode::kDone;
+      if (s->on_end) s->on_end();
     }
     for (auto& [k, c] : conns) c->stop();
     conns.clear();
@@ -453,6 +456,7 @@ std::shared_ptr<EventStream> Client::subscribe_stream(const Question& q, std::si
         st->push(std::move(it), snapshot_of);
         if (s.kind == Status::Kind::kFailed) st->close();
       });
+  if (auto* s = impl_->find(st->id_)) s->on_end = [st] { st->close(); };
   return st;
 }
 
@@ -466,6 +470,7 @@ void Client::unsubscribe(SubscriptionId id) {
   if (s == nullptr) return;
   impl_->detach(*s);
   s->mode = Impl::Sub::Mode::kDone;
+  if (s->on_end) s->on_end();
   impl_->subs.erase(id);
 }
 

@@ -134,6 +134,35 @@ TEST(ClientApi, AStreamThatFallsBehindIsResetToTheCurrentRecords) {
   for (int i = 1; i < 4; ++i) EXPECT_EQ(items[i].kind, StreamItem::Kind::kEvent);
 }
 
+// A reader waiting on next() must not hang once the subscription is gone: unsubscribe()
+// and stop() both end the stream (next() gives nullopt after what was queued).
+TEST(ClientApi, UnsubscribeAndStopEndTheStream) {
+  Responder r(kRecords);
+  asio::io_context io;
+  Client c(io, poll_options(r.port()));
+  auto first = c.subscribe_stream(question("www.example.test."));
+  auto second = c.subscribe_stream(question("www.example.test."));
+  bool first_ended = false, second_ended = false;
+  auto drain = [&](std::shared_ptr<EventStream> s, bool& ended) -> asio::awaitable<void> {
+    while (co_await s->next()) {
+    }
+    ended = true;
+  };
+  asio::co_spawn(io, drain(first, first_ended), asio::detached);
+  asio::co_spawn(io, drain(second, second_ended), asio::detached);
+  asio::steady_timer t1(io, std::chrono::milliseconds(300));
+  t1.async_wait([&](const std::error_code&) { c.unsubscribe(first->id()); });
+  asio::steady_timer t2(io, std::chrono::milliseconds(600));
+  t2.async_wait([&](const std::error_code&) {
+    EXPECT_TRUE(first_ended);
+    EXPECT_FALSE(second_ended);
+    c.stop();
+  });
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_TRUE(first_ended);
+  EXPECT_TRUE(second_ended);
+}
+
 TEST(ClientApi, ClientThreadRunsCallbacksOnItsOwnThread) {
   Responder r(kRecords);
   ClientThread ct(poll_options(r.port()));

@@ -82,7 +82,9 @@ void PushChannel::remove(SubscriptionId id, TimePoint now) {
   if (s->request_id && session_) {
     s->removed = true;  // its response is still coming: unsubscribe then
   } else {
-    std::erase_if(subs_, [&](const Sub& x) { return x.id == id && !x.removed; });
+    // This entry only: the same id may have been added again while an earlier
+    // entry waits, removed, for its SUBSCRIBE's answer.
+    subs_.erase(subs_.begin() + (s - subs_.data()));
   }
 }
 
@@ -218,13 +220,19 @@ void PushChannel::on_response(const dso::ResponseEvent& r, TimePoint now) {
   Sub& s = *it;
   s.request_id.reset();
   if (s.removed) {
-    if (r.rcode == Rcode::NOERROR) {
-      s.active_id = r.id;
-      const SubscriptionId id = s.id;
-      s.removed = false;
-      remove(id, now);  // sends the UNSUBSCRIBE
+    if (r.rcode == Rcode::NOERROR && session_->state() == dso::Session::State::kOpen) {
+      // RFC 8765 §6.4: removed while its SUBSCRIBE was on the way: unsubscribe now.
+      auto b = dso::MessageBuilder::unidirectional();
+      const auto mark = b.begin_tlv(dso::TlvType::UNSUBSCRIBE);
+      push::encode_unsubscribe(b.writer(), r.id);
+      b.end_tlv(mark);
+      if (auto msg = b.finish()) {
+        if (cfg_.pad) dso::pad_message(*msg, dso::kClientPaddingBlock);
+        session_->send_unidirectional(dso::make_frame(std::move(*msg)), now);
+      }
+      session_->end_operation(r.id, now);
     }
-    std::erase_if(subs_, [&](const Sub& x) { return x.removed && !x.request_id; });
+    subs_.erase(it);
     return;
   }
   if (r.rcode == Rcode::NOERROR) {

@@ -270,6 +270,24 @@ TEST_F(PushChannelTest, UnsubscribeSendsTheMessageId) {
   EXPECT_EQ(ch.subscriptions(), 0u);
 }
 
+// Removed while its SUBSCRIBE is on the way, then added again under the same id: the old
+// one is unsubscribed when its answer comes, and the new one stays (only that entry goes).
+TEST_F(PushChannelTest, RemovedBeforeTheAnswerThenAddedAgainKeepsTheNewOne) {
+  ch.add(1, &set, now);
+  connect();
+  RecordSet other{question("q.example.test.")};
+  ch.add(2, &other, now);  // SUBSCRIBE sent, not yet answered
+  ch.remove(2, now);
+  ch.add(2, &other, now);
+  pump();
+  ASSERT_EQ(server->unsubscribed.size(), 1u);
+  EXPECT_EQ(ch.subscriptions(), 2u);
+  const auto st = only<SubscriptionStatus>(events);
+  ASSERT_FALSE(st.empty());
+  EXPECT_EQ(st.back().id, 2u);
+  EXPECT_EQ(st.back().state, SubState::kSubscribed);
+}
+
 TEST_F(PushChannelTest, AMalformedPushAbortsAndReconnects) {
   ch.add(1, &set, now);
   connect();

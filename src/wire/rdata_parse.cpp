@@ -105,7 +105,19 @@ Result<std::vector<Token>> tokenize(std::string_view s) {
           i += 2;
           continue;
         }
-        t.text += d;
+        if (d == '"') {
+          // A quoted part inside a word (RFC 9460 key="value"): kept with its quotes,
+          // blanks and parentheses in it are part of the word.
+          t.text += d;
+          ++i;
+          while (i < s.size() && s[i] != '"') {
+            const std::size_t n = s[i] == '\\' && i + 1 < s.size() ? 2 : 1;
+            t.text += s.substr(i, n);
+            i += n;
+          }
+          if (i >= s.size()) return fail(Errc::kMalformed, "unterminated quoted string");
+        }
+        t.text += s[i];
         ++i;
       }
     }

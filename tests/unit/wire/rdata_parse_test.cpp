@@ -78,6 +78,15 @@ TEST(RdataFromText, RefusesWhatIsNotTheType) {
   EXPECT_FALSE(rdata_from_text(RRType::TSIG, "x").has_value());
 }
 
+TEST(RdataFromText, QuotedValuesInsideAWordKeepTheirBlanksAndParentheses) {
+  // RFC 9460 key="value": the quoted part belongs to the word (found by fuzz_rdata_text).
+  EXPECT_EQ(round_trip(RRType::HTTPS, "1 . alpn=\"h2,h3\" key65000=\"a b)c\" port=1"),
+            "1 . alpn=\"h2,h3\" port=1 key65000=\"a b)c\"");
+  // Ids that libzscanner could not read back are refused (rdata_valid), as text too.
+  EXPECT_FALSE(rdata_from_text(RRType::HTTPS, "1 . alpn=\"a b\"").has_value());
+  EXPECT_FALSE(rdata_from_text(RRType::HTTPS, "1 . alpn=\"unterminated").has_value());
+}
+
 TEST(RdataFromText, RelativeNamesTakeTheOrigin) {
   auto origin = Name::from_text("example.test.");
   auto r = rdata_from_text(RRType::CNAME, "www", &*origin);

@@ -104,6 +104,28 @@ class WatchTest(unittest.TestCase):
                          [ev("add", "mail.example.test.", "AAAA", 3600, "2001:db8::25")])
         self.assertEqual(w.wait(), 0)
 
+    def test_the_next_srv_target_is_tried_when_the_first_fails(self):
+        # Records put in the zone replace the discovery SRV dnspushd answers itself
+        # (docs/CONFIG.md): the first target in RFC 2782 order refuses connections.
+        s = uh.UpdateServer(tls=True).start()
+        self.addCleanup(s.stop)
+        dead = harness.free_port()
+        self.nsupdate("update add _dns-push-tls._tcp.example.test 300 SRV 0 0 %d dead.example.test"
+                      % dead,
+                      "update add dead.example.test 300 A 127.0.0.1",
+                      "update add _dns-push-tls._tcp.example.test 300 SRV 10 0 %d push.example.test"
+                      % s.tls_port, server=s)
+        r = ch.run("discover", "--resolver", "127.0.0.1:%d" % s.port, "_ipp._tcp.example.test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        first = r.stdout.index("dead.example.test. port %d" % dead)
+        second = r.stdout.index("push.example.test. port %d" % s.tls_port)
+        self.assertLess(first, second, r.stdout)
+        w = self.watch("-v", "www.example.test", "A", server=s)
+        self.assertEqual(sorted(e["rdata"] for e in w.events(2)), ["192.0.2.10", "192.0.2.11"],
+                         w.stderr())
+        self.assertTrue(w.wait_stderr("subscribed at push.example.test", 10), w.stderr())
+        self.assertIn(":%d (TLS" % s.tls_port, w.stderr())
+
     def test_restart_mid_watch_reconnects_and_ends_in_the_correct_state(self):
         s = uh.UpdateServer(tls=True).start()
         self.addCleanup(s.stop)

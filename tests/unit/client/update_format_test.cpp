@@ -25,6 +25,13 @@ TEST(UpdateOps, CommandLineForms) {
   // A word the shell kept whole (it had blanks) is one string again.
   auto t = op({"add", "t.example.test", "60", "TXT", "hello world", "second"});
   EXPECT_EQ(wire::rdata_to_text(t.record.type, t.record.rdata), "\"hello world\" \"second\"");
+  // Types with fields of their own read the text dig prints.
+  auto loc = op({"add", "l.example.test", "60", "LOC", "42", "21", "54", "N", "71", "6", "18", "W",
+                 "-24m", "30m"});
+  EXPECT_EQ(wire::rdata_to_text(loc.record.type, loc.record.rdata),
+            "42 21 54.000 N 71 6 18.000 W -24.00m 30m 10000m 10m");
+  auto cert = op({"add", "c.example.test", "60", "CERT", "PGP", "0", "RSASHA256", "AQID"});
+  EXPECT_EQ(wire::rdata_to_text(cert.record.type, cert.record.rdata), "PGP 0 RSASHA256 AQID");
   EXPECT_EQ(op({"delete", "www.example.test"}).kind, UpdateOp::Kind::kDeleteName);
   EXPECT_EQ(op({"delete", "www.example.test", "A"}).kind, UpdateOp::Kind::kDeleteRRset);
   EXPECT_EQ(op({"delete", "www.example.test", "A", "192.0.2.1"}).kind,
@@ -36,6 +43,9 @@ TEST(UpdateOps, CommandLineForms) {
         {"add", "x.example.test", "-1", "A", "192.0.2.1"},
         {"add", "x.example.test", "60", "ANY", "192.0.2.1"},
         {"add", "x.example.test", "60", "A", "not-an-address"},
+        // A SHA-256 digest of 2 octets: the type's own rule (RFC 4509), before sending.
+        {"add", "x.example.test", "60", "DS", "1", "13", "2", "ABCD"},
+        {"add", "x.example.test", "60", "TSIG", "x"},
         {"frobnicate", "x"},
         {}})
     EXPECT_FALSE(parse_update_op(bad).has_value());
@@ -106,8 +116,9 @@ TEST(Format, JsonLineHasEveryFieldAndEscapes) {
   const RecordEvent add{RecordEvent::Kind::kAdd,
                         rr("Lab\\032Printer._ipp._tcp.example.test.", 120, "TXT", "\"a\\\"b\"")};
   const auto t = WallTime(std::chrono::milliseconds(1767362607512));
-  EXPECT_EQ(event_json(add, t),
-            R"({"time":"2026-01-02T14:03:27.512Z","event":"add","name":"Lab\\032Printer._ipp._tcp.example.test.","type":"TXT","class":"IN","ttl":120,"rdata":"\"a\\\"b\""})");
+  EXPECT_EQ(
+      event_json(add, t),
+      R"({"time":"2026-01-02T14:03:27.512Z","event":"add","name":"Lab\\032Printer._ipp._tcp.example.test.","type":"TXT","class":"IN","ttl":120,"rdata":"\"a\\\"b\""})");
   const RecordEvent rm{RecordEvent::Kind::kRemove, rr("a.example.test.", 5, "A", "192.0.2.1")};
   EXPECT_NE(event_json(rm, t).find(R"("event":"remove")"), std::string::npos);
   const auto line = event_line(rm, t);

@@ -88,8 +88,8 @@ Result<std::uint32_t> loc_angle(std::span<const TextToken> toks, std::size_t& po
   const char h = static_cast<char>(std::toupper(static_cast<unsigned char>(toks[pos++].text[0])));
   if (h != positive && h != negative)
     return fail(Errc::kMalformed, std::string("LOC needs ") + positive + " or " + negative);
-  if (parts[1] >= 60 || parts[2] >= 60 || parts[0] != std::floor(parts[0]) ||
-      parts[1] != std::floor(parts[1]))
+  if (parts[0] > max_degrees || parts[1] >= 60 || parts[2] >= 60 ||
+      parts[0] != std::floor(parts[0]) || parts[1] != std::floor(parts[1]))
     return fail(Errc::kMalformed, "bad LOC angle");
   const auto thousandths =
       static_cast<std::int64_t>(std::llround(((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000));

@@ -87,6 +87,19 @@ TEST(RdataFromText, QuotedValuesInsideAWordKeepTheirBlanksAndParentheses) {
   EXPECT_FALSE(rdata_from_text(RRType::HTTPS, "1 . alpn=\"unterminated").has_value());
 }
 
+TEST(RdataFromText, LocAnglesAndSizesAreBounded) {
+  EXPECT_EQ(round_trip(RRType::LOC, "42 21 54 N 71 6 18 W -24m 30m"),
+            "42 21 54.000 N 71 6 18.000 W -24.00m 30m 10000m 10m");
+  // Past 90/180 degrees, 60 minutes or seconds, or a huge number (found by fuzz_rdata_text).
+  EXPECT_FALSE(rdata_from_text(RRType::LOC, "91 0 0 N 0 0 0 E 0m").has_value());
+  EXPECT_FALSE(rdata_from_text(RRType::LOC, "0 0 0 N 181 0 0 E 0m").has_value());
+  EXPECT_FALSE(rdata_from_text(RRType::LOC, "0 60 0 N 0 0 0 E 0m").has_value());
+  EXPECT_FALSE(
+      rdata_from_text(RRType::LOC, "0 0 0 N 7" + std::string(120, '0') + " 0 0 E 0m").has_value());
+  EXPECT_FALSE(rdata_from_text(RRType::LOC, "0 0 0 N 0 0 0 E 1e300m").has_value());
+  EXPECT_FALSE(rdata_from_text(RRType::LOC, "0 0 0 N 0 0 0 E 0m 1e300m").has_value());
+}
+
 TEST(RdataFromText, RelativeNamesTakeTheOrigin) {
   auto origin = Name::from_text("example.test.");
   auto r = rdata_from_text(RRType::CNAME, "www", &*origin);

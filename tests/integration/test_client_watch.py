@@ -4,10 +4,12 @@ the JSON stream of changes made by nsupdate and by `dnspush update` (exactly the
 lines), the server restarted in the middle of a watch (the watch reconnects and ends in
 the correct state), the polling fallback, and the exit codes of the failures."""
 
+import json
 import os
 import re
 import shutil
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -86,6 +88,14 @@ class WatchTest(unittest.TestCase):
                          ["+ www.example.test. 3600 IN A 192.0.2.12"])
         self.assertEqual(w.wait(), 0)
         self.nsupdate("update delete www.example.test A 192.0.2.12")
+
+    def test_timeout_stops_the_watch_by_itself(self):
+        start = time.monotonic()
+        r = ch.run("watch", *self.tls_args(), "--timeout", "1", "--json", "www.example.test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertEqual(sorted(json.loads(l)["rdata"] for l in r.stdout.splitlines()),
+                         ["192.0.2.10", "192.0.2.11"])
 
     def test_discovery_through_the_records_dnspushd_serves(self):
         r = ch.run("discover", "--resolver", "127.0.0.1:%d" % self.server.port,
@@ -185,6 +195,17 @@ class WatchTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         r = ch.run("watch")
         self.assertEqual(r.returncode, 2)
+
+    def test_help_on_every_command(self):
+        top = ch.run("--help")
+        self.assertEqual(top.returncode, 0, top.stderr)
+        for cmd, option in (("watch", "--json"), ("browse", "--json"), ("discover", "--resolver"),
+                            ("query", "--tls"), ("update", "--key-file")):
+            r = ch.run(cmd, "--help")
+            self.assertEqual(r.returncode, 0, cmd + ": " + r.stderr)
+            self.assertIn(cmd, r.stdout)  # this command's usage and its own options
+            self.assertIn(option, r.stdout, cmd)
+            self.assertIn(cmd, top.stdout)  # listed in the overview
 
     def test_browse_keeps_instances_live(self):
         w = ch.Watch("browse", "--json", *self.tls_args(), "_printer._tcp", "example.test")

@@ -37,8 +37,8 @@ Outcome exchange(std::uint16_t port, const TlsContext& ctx, const TlsClientParam
       io,
       [&]() -> asio::awaitable<void> {
         asio::ip::tcp::socket sock(io);
-        auto [ec] = co_await sock.async_connect(
-            {asio::ip::make_address("127.0.0.1"), port}, kAsTuple);
+        auto [ec] =
+            co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), port}, kAsTuple);
         if (ec) co_return;
         detail::TlsStream s(std::move(sock), ctx, p);
         if (auto hec = co_await s.handshake()) {

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes the seed corpora for fuzz_message and fuzz_name with dnspython, and for
-fuzz_rdata_roundtrip from the RDATA vectors of tests/unit/wire/rdata_types_test.cpp.
+fuzz_rdata_roundtrip and fuzz_rdata_text from the RDATA vectors of
+tests/unit/wire/rdata_types_test.cpp.
 
 Run from anywhere: /usr/bin/python3 fuzz/make_corpus.py
 The messages are real wire messages: queries, answers with compressed names, DNSSEC
@@ -27,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MESSAGE_DIR = os.path.join(HERE, "corpus", "message")
 NAME_DIR = os.path.join(HERE, "corpus", "name")
 RDATA_DIR = os.path.join(HERE, "corpus", "rdata_roundtrip")
+RDATA_TEXT_DIR = os.path.join(HERE, "corpus", "rdata_text")
 SRC = os.path.dirname(HERE)
 
 
@@ -150,7 +152,30 @@ def rdata_vectors():
     return out
 
 
+def rdata_texts():
+    """(name, input) for fuzz_rdata_text: a 16-bit type code, then each valid vector's text
+    as dig prints it."""
+    with open(os.path.join(SRC, "src", "wire", "types.hpp")) as f:
+        codes = dict((n, int(v)) for n, v in re.findall(r"^\s+(\w+) = (\d+),", f.read(), re.M))
+    with open(os.path.join(SRC, "tests", "unit", "wire", "rdata_types_test.cpp")) as f:
+        src = f.read()
+    body = src[src.index("const Valid kValid[]"):src.index("const Invalid kInvalid[]")]
+    out = []
+    vectors = re.findall(
+        r'\{RRType::(\w+),\s*(?:"[0-9A-F]*"\s*)+,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\}', body)
+    for i, (name, texts) in enumerate(vectors):
+        pieces = re.findall(r'"((?:[^"\\]|\\.)*)"', texts)
+        text = re.sub(r"\\(.)", r"\1", "".join(pieces))
+        out.append(("%s_%03d" % (name.lower().rstrip("_"), i),
+                    struct.pack("!H", codes[name]) + text.encode("latin-1")))
+    return out
+
+
 def main():
+    os.makedirs(RDATA_TEXT_DIR, exist_ok=True)
+    for name, data in rdata_texts():
+        with open(os.path.join(RDATA_TEXT_DIR, name), "wb") as f:
+            f.write(data)
     os.makedirs(RDATA_DIR, exist_ok=True)
     for name, data in rdata_vectors():
         with open(os.path.join(RDATA_DIR, name), "wb") as f:

@@ -1,107 +1,115 @@
-// dnspush: the command-line client. Argument parsing, one query, the answer printed as
-// dig does. Links wire/ and io/ only (never zone/: libzscanner is GPL-3).
+// dnspush: the command-line client. Argument parsing only; the commands are in
+// commands.cpp over the client library (src/client/, which never links zone/).
 #include <CLI/CLI.hpp>
-#include <chrono>
-#include <cstdio>
-#include <random>
-#include <string>
 
-#include "io/client.hpp"
-#include "io/tls_context.hpp"
-#include "wire/message.hpp"
+#include "commands.hpp"
 
 namespace {
 
-using namespace dnspush;
+using namespace dnspush::cli;
 
-int query(const std::string& name, const std::string& type, const std::string& server, int port,
-          bool tcp, bool tls, bool insecure, const std::string& ca, const std::string& tls_name,
-          double timeout_s) {
-  auto qname = wire::Name::from_text(name);
-  if (!qname) {
-    std::fprintf(stderr, "bad name \"%s\": %s\n", name.c_str(), qname.error().message.c_str());
-    return 2;
-  }
-  const auto qtype = wire::rrtype_from_text(type);
-  if (!qtype) {
-    std::fprintf(stderr, "unknown type \"%s\"\n", type.c_str());
-    return 2;
-  }
-  wire::Message q;
-  q.header.id = static_cast<std::uint16_t>(std::random_device{}());
-  q.header.qdcount = 1;
-  q.questions.push_back({*qname, *qtype, wire::RRClass::IN});
-  q.edns = wire::Edns{};  // udp_payload 1232 (DNS Flag Day 2020)
-  const auto bytes = q.to_wire();
-
-  io::ExchangeOptions o;
-  o.server = server;
-  o.transport = tls ? auth::Transport::kTls : tcp ? auth::Transport::kTcp : auth::Transport::kUdp;
-  o.port = static_cast<std::uint16_t>(port > 0 ? port : (tls ? 853 : 53));
-  o.timeout = std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
-  if (tls) {
-    io::ClientTlsOptions t;
-    t.verify = !insecure;
-    t.ca_file = ca;
-    t.hostname = tls_name.empty() ? server : tls_name;
-    auto ctx = io::TlsContext::client(t);
-    if (!ctx) {
-      std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-      return 2;
-    }
-    o.tls = *ctx;
-  }
-  auto answer = io::send_query(o, bytes);
-  if (answer && o.transport == auth::Transport::kUdp) {
-    auto h = wire::Header::peek(*answer);
-    if (h && h->tc) {  // RFC 7766 §5: a truncated UDP answer is retried over TCP
-      std::fprintf(stderr, ";; truncated, retrying over TCP\n");
-      o.transport = auth::Transport::kTcp;
-      answer = io::send_query(o, bytes);
-    }
-  }
-  if (!answer) {
-    std::fprintf(stderr, ";; %s:%u: %s\n", server.c_str(), o.port, answer.error().message.c_str());
-    return 1;
-  }
-  auto m = wire::Message::parse(*answer);
-  if (!m) {
-    std::fprintf(stderr, ";; malformed answer (%zu bytes): %s\n", answer->size(),
-                 m.error().message.c_str());
-    return 1;
-  }
-  std::printf("%s", wire::to_text(*m).c_str());
-  std::printf(";; SERVER: %s#%u (%s)\n;; MSG SIZE  rcvd: %zu\n", server.c_str(), o.port,
-              tls   ? "TLS"
-              : tcp ? "TCP"
-                    : "UDP",
-              answer->size());
-  return 0;
+void add_common(CLI::App* c, Common& o, bool tls_options) {
+  c->add_option("--resolver", o.resolvers,
+                "recursive resolver HOST[:PORT] for discovery and queries (repeatable; "
+                "default: /etc/resolv.conf)");
+  c->add_option("-s,--server", o.server, "HOST[:PORT]: use this server, skip discovery");
+  c->add_option("--timeout", o.timeout, "seconds");
+  c->add_flag("-v,--verbose", o.verbose, "say what is done and why, on stderr");
+  if (!tls_options) return;
+  c->add_option("--tls-name", o.tls_name, "TLS: the name the certificate must carry");
+  auto* ca =
+      c->add_option("--ca", o.ca_file, "TLS: trust this CA (or self-signed) certificate file");
+  auto* insecure =
+      c->add_flag("--insecure", o.insecure, "TLS: do NOT check the certificate (tests only)");
+  insecure->excludes(ca);
+  c->add_flag("--no-dane", o.no_dane, "TLS: ignore TLSA records (RFC 7673)");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"dnspush: DNS client (queries now; DNS Push subscriptions to come)"};
+  CLI::App app{
+      "dnspush: watch DNS names change live (DNS Push, RFC 8765), browse DNS-SD services, "
+      "discover servers, query and update"};
   app.require_subcommand(1);
-  auto* q = app.add_subcommand("query", "send one query and print the answer as dig does");
-  std::string name, type = "A", server = "127.0.0.1", ca, tls_name;
-  int port = 0;
-  bool tcp = false, tls = false, insecure = false;
-  double timeout = 5.0;
-  q->add_option("name", name, "domain name")->required();
-  q->add_option("type", type, "record type (default A)");
-  q->add_option("-s,--server", server, "server address or host name")->capture_default_str();
-  q->add_option("-p,--port", port, "server port (default 53, 853 with --tls)");
-  auto* o_tcp = q->add_flag("--tcp", tcp, "use TCP");
-  auto* o_tls = q->add_flag("--tls", tls, "use DNS over TLS (RFC 7858)");
-  o_tcp->excludes(o_tls);
-  auto* o_insecure = q->add_flag("--insecure", insecure, "TLS: do not verify the certificate");
-  auto* o_ca = q->add_option("--ca", ca, "TLS: trust this CA or self-signed certificate file");
-  o_insecure->excludes(o_ca);
-  q->add_option("--tls-name", tls_name, "TLS: name to verify (default: --server)");
-  q->add_option("--timeout", timeout, "seconds (default 5)");
   app.set_version_flag("--version", "dnspush " DNSPUSH_VERSION);
-  CLI11_PARSE(app, argc, argv);
-  return query(name, type, server, port, tcp, tls, insecure, ca, tls_name, timeout);
+
+  WatchOptions w;
+  auto* cw = app.add_subcommand("watch", "print the answers for names, then every change live");
+  cw->add_option("what", w.args, "NAME [TYPE] [CLASS], several names at once (default type A)")
+      ->required();
+  cw->add_option("--protocol", w.protocol, "push, llq, poll or auto (push, else polling)")
+      ->check(CLI::IsMember({"push", "llq", "poll", "auto"}))
+      ->capture_default_str();
+  cw->add_option("--poll-interval", w.poll_interval,
+                 "polling: at least this many seconds (RFC 8765 §6.1: TTL + 2 s, at most 15 min)");
+  cw->add_option("-n,--count", w.count, "stop after this many events");
+  cw->add_flag("--json", w.json, "one JSON object per line");
+  add_common(cw, w.common, true);
+  cw->get_option("--timeout")->description("stop after this many seconds");
+
+  BrowseOptions b;
+  auto* cb = app.add_subcommand("browse", "browse DNS-SD service instances live (RFC 6763)");
+  cb->add_option("service", b.service, "service type, e.g. _ipp._tcp")->required();
+  cb->add_option("domain", b.domain, "domain (default: the resolv.conf search domain)");
+  cb->add_option("--protocol", b.protocol, "push, llq, poll or auto")
+      ->check(CLI::IsMember({"push", "llq", "poll", "auto"}))
+      ->capture_default_str();
+  cb->add_option("--poll-interval", b.poll_interval, "polling: at least this many seconds");
+  cb->add_option("-n,--count", b.count, "stop after this many events");
+  cb->add_flag("--json", b.json, "one JSON object per line");
+  add_common(cb, b.common, true);
+  cb->get_option("--timeout")->description("stop after this many seconds");
+
+  DiscoverOptions d;
+  auto* cd = app.add_subcommand(
+      "discover",
+      "find the zone of a name and its push, LLQ and update servers, and say which "
+      "would be used and why");
+  cd->add_option("name", d.name, "domain name")->required();
+  add_common(cd, d.common, false);
+
+  QueryOptions q;
+  auto* cq = app.add_subcommand("query", "send one query and print the answer as dig does");
+  cq->add_option("name", q.name, "domain name")->required();
+  cq->add_option("type", q.type, "record type (default A)");
+  cq->add_option("class", q.cls, "class (default IN)");
+  auto* tcp = cq->add_flag("--tcp", q.tcp, "over TCP");
+  auto* tls = cq->add_flag("--tls", q.tls, "over TLS (RFC 7858; port 853 by default)");
+  tcp->excludes(tls);
+  add_common(cq, q.common, true);
+
+  UpdateOptions u;
+  auto* cu = app.add_subcommand(
+      "update",
+      "change records by DNS UPDATE (RFC 2136), signed with TSIG, and print the RCODE.\n"
+      "  add NAME TTL TYPE RDATA...      add a record\n"
+      "  delete NAME [TYPE [RDATA...]]   delete a name, an RRset or one record\n"
+      "  replace NAME TTL TYPE RDATA...  replace the RRset with this record\n"
+      "several operations in one UPDATE are separated by ';' (quoted for the shell)");
+  cu->add_option("operation", u.words, "add|delete|replace ...")->required();
+  auto* key = cu->add_option("-k,--key", u.key, "TSIG key ALG:NAME:SECRET (or NAME:SECRET)");
+  auto* key_file =
+      cu->add_option("--key-file", u.key_file, "TSIG key in BIND format (nsupdate -k)");
+  key->excludes(key_file);
+  cu->add_option("-z,--zone", u.zone, "the zone (default: found by SOA queries)");
+  auto* utcp = cu->add_flag("--tcp", u.tcp, "over TCP");
+  auto* utls = cu->add_flag("--tls", u.tls, "over TLS");
+  utcp->excludes(utls);
+  add_common(cu, u.common, true);
+  cu->positionals_at_end(false);
+  cu->allow_extras(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kUsage;
+  }
+  if (cw->parsed()) return watch(w);
+  if (cb->parsed()) return browse(b);
+  if (cd->parsed()) return discover(d);
+  if (cq->parsed()) return query(q);
+  if (cu->parsed()) return update(u);
+  return kUsage;
 }

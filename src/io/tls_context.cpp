@@ -136,6 +136,11 @@ Result<std::shared_ptr<TlsContext>> TlsContext::client(const ClientTlsOptions& o
   t->verify_ = o.verify;
   static const unsigned char kProtos[] = {3, 'd', 'o', 't'};
   SSL_CTX_set_alpn_protos(ctx, kProtos, sizeof kProtos);
+  // DANE (RFC 7673) is enabled per connection when authenticated TLSA records exist;
+  // the context only makes it possible (SSL_CTX_dane_enable's digest table).
+  if (SSL_CTX_dane_enable(ctx) <= 0) return fail(Errc::kIo, ssl_errors("SSL_CTX_dane_enable"));
+  // Sessions are kept by the caller for resumption (TlsStream::session), not in a cache.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   if (o.verify) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     const int ok = o.ca_file.empty()

@@ -4,6 +4,7 @@
 // The header names no OpenSSL type beyond a forward declaration.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "base/result.hpp"
 
 struct ssl_ctx_st;
+struct ssl_session_st;
 
 namespace dnspush::io {
 
@@ -21,6 +23,29 @@ struct ClientTlsOptions {
   bool verify = true;    // false: --insecure
   std::string ca_file;   // empty: the system's default trust store
   std::string hostname;  // checked against the certificate (name or IP literal); sent as SNI
+};
+
+// A client's TLS session, kept to resume on the next connection to the same server
+// (RFC 8446 §2.2; RFC 8765 §7.4: it saves a round trip, never the subscriptions).
+using TlsSessionPtr = std::shared_ptr<ssl_session_st>;
+
+// A DANE TLSA record (RFC 6698 §2.1) for one connection (RFC 7673).
+struct TlsaRecord {
+  std::uint8_t usage = 0;
+  std::uint8_t selector = 0;
+  std::uint8_t matching_type = 0;
+  std::vector<std::uint8_t> data;
+};
+
+// Per-connection settings of a client stream, beyond its TlsContext.
+struct TlsClientParams {
+  std::string hostname;  // SNI and the name checked; empty: the context's hostname
+  TlsSessionPtr resume;  // offered for resumption when set
+  // Authenticated TLSA records: the server is then authenticated by OpenSSL's DANE
+  // (SSL_dane_enable / SSL_dane_tlsa_add), whatever the context's trust store says;
+  // DANE-EE(3) records are matched without a name check (RFC 7671 §5.1). When none is
+  // usable, the ordinary checks apply.
+  std::vector<TlsaRecord> tlsa;
 };
 
 class TlsContext {

@@ -50,6 +50,63 @@ TlsStream::TlsStream(asio::ip::tcp::socket s, const TlsContext& ctx, Role role)
   }
 }
 
+TlsStream::TlsStream(asio::ip::tcp::socket s, const TlsContext& ctx, const TlsClientParams& params)
+    : TlsStream(std::move(s), ctx, Role::kClient) {
+  if (ssl_ == nullptr) return;
+  const std::string& host = params.hostname.empty() ? ctx.hostname() : params.hostname;
+  if (!params.hostname.empty() && !is_ip_literal(host)) {
+    SSL_set_tlsext_host_name(ssl_, host.c_str());  // RFC 8765 §7.2: SNI is the SRV target
+    if (ctx.verify()) SSL_set1_host(ssl_, host.c_str());
+  } else if (!params.hostname.empty() && ctx.verify()) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+  }
+  if (params.resume) SSL_set_session(ssl_, params.resume.get());
+  if (params.tlsa.empty() || is_ip_literal(host)) return;
+  // RFC 7673 / RFC 7671 with OpenSSL's own DANE: the TLSA base domain is the SRV target.
+  if (SSL_dane_enable(ssl_, host.c_str()) <= 0) {
+    dane_unusable_ = true;
+    return;
+  }
+  SSL_dane_set_flags(ssl_, DANE_FLAG_NO_DANE_EE_NAMECHECKS);  // RFC 7671 §5.1
+  int usable = 0;
+  for (const auto& t : params.tlsa) {
+    if (SSL_dane_tlsa_add(ssl_, t.usage, t.selector, t.matching_type, t.data.data(),
+                          t.data.size()) > 0)
+      ++usable;
+  }
+  ERR_clear_error();
+  dane_unusable_ = usable == 0;
+  // DANE authenticates even when the context does not verify (--insecure) or does not
+  // trust the server's CA (RFC 7673 §3).
+  SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+}
+
+bool TlsStream::resumed() const {
+  return ssl_ != nullptr && SSL_session_reused(ssl_) == 1;
+}
+
+TlsSessionPtr TlsStream::session() const {
+  if (ssl_ == nullptr) return nullptr;
+  SSL_SESSION* s = SSL_get1_session(ssl_);
+  if (s == nullptr) return nullptr;
+  if (SSL_SESSION_is_resumable(s) != 1) {
+    SSL_SESSION_free(s);
+    return nullptr;
+  }
+  return TlsSessionPtr(s, SSL_SESSION_free);
+}
+
+std::string TlsStream::verify_error() const {
+  if (ssl_ == nullptr) return {};
+  const long r = SSL_get_verify_result(ssl_);
+  if (r == X509_V_OK) return {};
+  return X509_verify_cert_error_string(r);
+}
+
+bool TlsStream::dane_authenticated() const {
+  return ssl_ != nullptr && SSL_get0_dane_authority(ssl_, nullptr, nullptr) >= 0;
+}
+
 TlsStream::~TlsStream() {
   SSL_free(ssl_);
 }

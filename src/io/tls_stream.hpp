@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <system_error>
 
 #include "io/asio.hpp"
@@ -21,6 +22,8 @@ class TlsStream {
   enum class Role { kServer, kClient };
   // On failure to create the SSL object the stream is unusable and handshake() fails.
   TlsStream(asio::ip::tcp::socket s, const TlsContext& ctx, Role role);
+  // A client stream with per-connection settings: SNI/name, resumption, DANE.
+  TlsStream(asio::ip::tcp::socket s, const TlsContext& ctx, const TlsClientParams& params);
   ~TlsStream();
   TlsStream(TlsStream&&) = delete;
 
@@ -32,6 +35,19 @@ class TlsStream {
   // Sends close_notify when the session is healthy (best effort, never waits), then closes.
   void close();
 
+  // Client: whether the handshake resumed `params.resume`.
+  bool resumed() const;
+  // Client: the session to resume next time (null when not resumable). With TLS 1.3
+  // the ticket arrives after the handshake: ask after reading.
+  TlsSessionPtr session() const;
+  // Client: after a failed handshake, why the certificate did not verify (empty when it
+  // was not the certificate).
+  std::string verify_error() const;
+  // Client: the server was authenticated by a TLSA record (RFC 7673).
+  bool dane_authenticated() const;
+  // Client: TLSA records were given but none was usable (unknown parameters).
+  bool dane_unusable() const { return dane_unusable_; }
+
  private:
   enum class Op { kHandshake, kRead, kWrite };
   // Runs one OpenSSL operation to completion; returns its positive result or sets `ec`.
@@ -40,6 +56,7 @@ class TlsStream {
   asio::ip::tcp::socket sock_;
   ssl_st* ssl_ = nullptr;
   bool healthy_ = false;  // handshake done and no fatal error: close_notify may be sent
+  bool dane_unusable_ = false;
 };
 
 }  // namespace dnspush::io::detail

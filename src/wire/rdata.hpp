@@ -112,6 +112,12 @@ void write_rdata(Writer& w, RRType type, std::span<const std::uint8_t> rdata, Co
 // Presentation format (RFC 1035 §5.1; RFC 3597 "\# len hex" for opaque types).
 std::string rdata_to_text(RRType type, std::span<const std::uint8_t> rdata);
 
+// Presentation text to uncompressed RDATA (RFC 1035 §5.1 quoting and escapes; RFC 3597 §5
+// "\# <length> <hex>" for any type). Relative names are appended to `origin`; without
+// one they are taken as absolute, as dig does. The result passes rdata_valid().
+Result<std::vector<std::uint8_t>> rdata_from_text(RRType type, std::string_view text,
+                                                  const Name* origin = nullptr);
+
 // Canonical form (RFC 4034 §6.2: names lowercased in the types it lists) and equality on
 // it: two RRs are the same record when owner, type, class and canonical RDATA match.
 std::vector<std::uint8_t> canonical_rdata(RRType type, std::span<const std::uint8_t> rdata);

@@ -88,6 +88,7 @@ class Client:
             data, addr = self.sock.recvfrom(65535)
         except socket.timeout:
             return None, None
+        self.last_wire = data
         return dns.message.from_wire(data), addr
 
     def ask(self, qname, opts, rdtype="A", **kw):
@@ -121,6 +122,31 @@ class Client:
         q = event.question[0]
         self.send(q.name.to_text(), [option(EVENT, llq_id, lease)], dns.rdatatype.to_text(q.rdtype),
                   msg_id=event.id, qr=qr)
+
+
+def skip_name(data, i):
+    while True:
+        n = data[i]
+        if n == 0:
+            return i + 1
+        if n & 0xC0 == 0xC0:
+            return i + 2
+        i += 1 + n
+
+
+def wire_ttls(data):
+    """The answer section's TTLs as sent (dnspython reads a TTL above 2^31 - 1 as 0)."""
+    qd, an = struct.unpack("!HH", data[4:8])
+    i = 12
+    for _ in range(qd):
+        i = skip_name(data, i) + 4
+    out = []
+    for _ in range(an):
+        i = skip_name(data, i)
+        _, _, ttl, rdlen = struct.unpack("!HHIH", data[i:i + 10])
+        out.append(ttl)
+        i += 10 + rdlen
+    return out
 
 
 def records(msg):
@@ -248,11 +274,13 @@ class LlqTest(unittest.TestCase):
         (_, op, err, eid, _), = llq_options(ev)
         self.assertEqual((op, err, eid), (EVENT, NO_ERROR, llq_id))
         self.assertEqual(records(ev), [("ev.example.test.", 90, "A", "192.0.2.1")])
+        self.assertEqual(wire_ttls(c.last_wire), [90])
         c.ack(ev)
         self.update("update delete ev.example.test A 192.0.2.1")
         ev2, _ = c.event()
         self.assertIsNotNone(ev2, "no removal event")
-        self.assertEqual(records(ev2), [("ev.example.test.", 0xFFFFFFFF, "A", "192.0.2.1")])
+        self.assertEqual(wire_ttls(c.last_wire), [0xFFFFFFFF])  # removal: never TTL 0
+        self.assertEqual([r[3] for r in records(ev2)], ["192.0.2.1"])
         c.ack(ev2, qr=False)  # acks with QR clear are accepted too
         self.assertEqual(c.event(1.5), (None, None))  # acknowledged: nothing resent
 

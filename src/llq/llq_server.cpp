@@ -242,38 +242,41 @@ Disposition LlqServer::receive(std::span<const std::uint8_t> msg, const Peer& fr
   rh.rd = m.header.rd;
   rh.opcode = wire::Opcode::QUERY;
   const std::size_t opt_size = 11 + outcomes.size() * (4 + kOptionLength);
-  wire::MessageBuilder b(rh, c.udp, opt_size);
   Rcode rcode = Rcode::NOERROR;
   for (const auto& o : outcomes) {
     if (o.rcode != Rcode::NOERROR) rcode = o.rcode;
   }
-  for (const auto& q : m.questions) b.add_question(q);
-  bool truncated = false;
-  for (std::size_t i = 0; i < outcomes.size() && i < m.questions.size(); ++i) {
-    if (!outcomes[i].answers || truncated) continue;
-    const auto& q = m.questions[i];
-    const auto* zp = snapshot.find_enclosing(q.name);
-    const zone::Node* node = zp ? (*zp)->find(q.name) : nullptr;
-    if (node == nullptr) continue;
-    for (const zone::RRset& s : node->rrsets()) {
-      if (q.type != RRType::ANY && s.type != q.type) continue;
-      for (const auto& rd : s.rdatas) {
-        if (!truncated && !b.add_record(wire::Section::kAnswer, q.name, s.type, RRClass::IN,
-                                        push::push_ttl(s.ttl), rd)) {
-          // Too much for the client's payload: TC, so it fetches the whole answer over
-          // TCP; events follow from the LLQ anyway.
-          truncated = true;
-          b.set_tc();
+  // Returns false when an answer record did not fit the client's payload.
+  auto build = [&](bool with_answers) {
+    wire::MessageBuilder b(rh, c.udp, opt_size);
+    for (const auto& q : m.questions) b.add_question(q);
+    bool fits = true;
+    for (std::size_t i = 0; with_answers && fits && i < outcomes.size(); ++i) {
+      if (!outcomes[i].answers) continue;
+      const auto& q = m.questions[i];
+      const auto* zp = snapshot.find_enclosing(q.name);
+      const zone::Node* node = zp ? (*zp)->find(q.name) : nullptr;
+      if (node == nullptr) continue;
+      for (const zone::RRset& s : node->rrsets()) {
+        if (q.type != RRType::ANY && s.type != q.type) continue;
+        for (const auto& rd : s.rdatas) {
+          fits = fits && b.add_record(wire::Section::kAnswer, q.name, s.type, RRClass::IN,
+                                      push::push_ttl(s.ttl), rd);
         }
       }
     }
-  }
-  b.set_rcode(rcode);
-  wire::Edns e;
-  e.udp_payload = cfg_.max_udp;
-  for (const auto& o : outcomes) e.options.push_back(to_edns(o.option));
-  b.add_edns(e);
-  out = b.finish();
+    // Too much for the client's payload: no answers and TC (RFC 2181 §9: nothing half
+    // cached), so it fetches them over TCP; the LLQ stands and its events follow.
+    if (!with_answers) b.set_tc();
+    b.set_rcode(rcode);
+    wire::Edns e;
+    e.udp_payload = cfg_.max_udp;
+    for (const auto& o : outcomes) e.options.push_back(to_edns(o.option));
+    b.add_edns(e);
+    out = b.finish();
+    return fits;
+  };
+  if (!build(true)) build(false);
   return Disposition::kAnswer;
 }
 

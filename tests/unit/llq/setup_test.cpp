@@ -305,6 +305,7 @@ TEST(LlqReceive, AnswerFitsTheClientsPayloadWithTc) {
   EXPECT_LE(out.size(), 512u);
   const auto a = decode(out);
   EXPECT_TRUE(a.m.header.tc);
+  EXPECT_TRUE(a.m.answers.empty());  // RFC 2181 §9: nothing half cached
   EXPECT_EQ(a.options.at(0).error, 0);
   EXPECT_EQ(f.llq.size(), 1u);
 }

@@ -46,11 +46,22 @@ TXT = 16
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port on 127.0.0.1 free for both UDP and TCP (the DNS port takes both)."""
+    for _ in range(50):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            t.bind(("127.0.0.1", 0))
+            p = t.getsockname()[1]
+            try:
+                u.bind(("127.0.0.1", p))
+            except OSError:
+                continue
+            return p
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no free port")
 
 
 def rss_kib(pid):
@@ -237,7 +248,7 @@ def run(bin_dir, n, changes, rate, workers):
         keyring = dns.tsigkeyring.from_text({KEY_NAME: KEY_SECRET})
         up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         up.bind(("127.0.0.1", 0))
-        lat, to_all, lost, refused = [], [], 0, 0
+        lat, to_all, lost, refused, resent = [], [], 0, 0, 0
         cpu0 = cpu_s(pid)
         for c in range(changes):
             u = dns.update.Update("example.test", keyring=keyring, keyalgorithm="hmac-sha256")
@@ -247,7 +258,7 @@ def run(bin_dir, n, changes, rate, workers):
             mark = struct.pack("!IHB", 60, len(text) + 1, len(text)) + text  # the added TXT
             up.sendto(wire, ("127.0.0.1", srv.port))
             sent = time.time_ns()
-            got, latest = 0, 0
+            got, latest, seen = 0, 0, set()
             deadline = time.monotonic() + 10
             while got < held and time.monotonic() < deadline:
                 r, _, _ = select.select(sockets + [up], [], [], 0.5)
@@ -270,6 +281,11 @@ def run(bin_dir, n, changes, rate, workers):
                         s.sendto(ack_for(data), addr)
                         if mark not in data:
                             continue  # a resend of an earlier change
+                        llq_id = llq_of(data)[0]
+                        if llq_id in seen:
+                            resent += 1  # our acknowledgement was lost or late
+                            continue
+                        seen.add(llq_id)
                         got += 1
                         if ts is not None:
                             lat.append((ts - sent) / 1e6)
@@ -277,6 +293,8 @@ def run(bin_dir, n, changes, rate, workers):
             lost += held - got
             if latest:
                 to_all.append((latest - sent) / 1e6)
+            print("N=%d change %d: %d events, to all %.2f ms" % (n, c, got, to_all[-1] if latest else -1),
+                  file=sys.stderr)
             next_at = time.monotonic() + max(0.0, 1.0 / rate - 0.0)
             while time.monotonic() < next_at:
                 time.sleep(0.01)
@@ -287,7 +305,7 @@ def run(bin_dir, n, changes, rate, workers):
             "per_llq": (rss1 - rss0) / max(1, held), "changes": changes, "rate": rate,
             "p50": percentile(lat, 50), "p99": percentile(lat, 99), "p999": percentile(lat, 99.9),
             "all_p50": percentile(to_all, 50), "all_max": max(to_all) if to_all else float("nan"),
-            "lost": lost, "refused": refused, "cpu": cpu1 - cpu0, "load": load, "sockets": n_sockets,
+            "lost": lost, "refused": refused, "resent": resent, "cpu": cpu1 - cpu0, "load": load, "sockets": n_sockets,
         }
     finally:
         srv.stop()
@@ -302,16 +320,16 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     print("| N | sockets | set-up | RSS before | RSS with LLQs | per LLQ | changes | "
-          "arrived p50 / p99 / p99.9 ms | to all N p50 / max ms | events missing | UPDATEs failed | "
+          "arrived p50 / p99 / p99.9 ms | to all N p50 / max ms | events missing | resent | UPDATEs failed | "
           "server CPU | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in a.sizes.split()]:
         r = run(a.bin, n, a.changes, a.rate, a.workers)
-        print("| %d (%d held) | %d | %.1f s | %d KiB | %d KiB | %.2f KiB | %d at %g/s | "
-              "%.2f / %.2f / %.2f | %.2f / %.2f | %d | %d | %.2f s | %.2f |"
+        print("| %d (%d held) | %d | %.2f s | %d KiB | %d KiB | %.2f KiB | %d at %g/s | "
+              "%.2f / %.2f / %.2f | %.2f / %.2f | %d | %d | %d | %.2f s | %.2f |"
               % (r["n"], r["held"], r["sockets"], r["setup_s"], r["rss0"], r["rss1"],
                  r["per_llq"], r["changes"], r["rate"], r["p50"], r["p99"], r["p999"],
-                 r["all_p50"], r["all_max"], r["lost"], r["refused"], r["cpu"], r["load"]), flush=True)
+                 r["all_p50"], r["all_max"], r["lost"], r["resent"], r["refused"], r["cpu"], r["load"]), flush=True)
 
 
 if __name__ == "__main__":

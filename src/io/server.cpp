@@ -37,6 +37,8 @@ Result<void> open_bound(Socket& s, const Endpoint& e) {
   return {};
 }
 
+constexpr int kLlqSocketBuffer = 4 << 20;
+
 }  // namespace
 
 struct Server::Impl {
@@ -119,6 +121,13 @@ Result<void> Server::Impl::bind_once() {
       udp::socket u(worker->ctx);
       if (auto r = open_bound<udp::socket, udp>(u, e); !r) return r;
       if (e.port == 0) e.port = u.local_endpoint().port();
+      // A change to N LLQs is N events out and N acknowledgements back at once: with the
+      // default buffers (208 KiB) acknowledgements are dropped past ~250 and their events
+      // resent 2 s later (measured, BENCHMARKS.md "LLQ"). The kernel caps these at
+      // net.core.rmem_max / wmem_max.
+      std::error_code ignored;
+      u.set_option(asio::socket_base::receive_buffer_size(kLlqSocketBuffer), ignored);
+      u.set_option(asio::socket_base::send_buffer_size(kLlqSocketBuffer), ignored);
       worker->udp.emplace_back(*worker, std::move(u), udp_index++, true);
       if (w == 0) bound.push_back({"llq", e});
     }

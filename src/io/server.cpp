@@ -37,6 +37,8 @@ Result<void> open_bound(Socket& s, const Endpoint& e) {
   return {};
 }
 
+constexpr int kLlqSocketBuffer = 4 << 20;
+
 }  // namespace
 
 struct Server::Impl {
@@ -82,6 +84,7 @@ Result<void> Server::Impl::bind_all() {
   bool any_port_zero = false;
   for (const auto& e : opts.dns) any_port_zero = any_port_zero || e.port == 0;
   for (const auto& e : opts.tls) any_port_zero = any_port_zero || e.port == 0;
+  for (const auto& e : opts.llq) any_port_zero = any_port_zero || e.port == 0;
   Result<void> r;
   for (int attempt = 0; attempt < (any_port_zero ? 32 : 1); ++attempt) {
     workers.clear();
@@ -94,14 +97,15 @@ Result<void> Server::Impl::bind_all() {
 
 Result<void> Server::Impl::bind_once() {
   // Worker 0 binds first; if port 0 was asked for, the others reuse the port it got.
-  std::vector<Endpoint> dns = opts.dns, tls = opts.tls;
+  std::vector<Endpoint> dns = opts.dns, tls = opts.tls, llq = opts.llq;
   for (unsigned w = 0; w < opts.workers; ++w) {
     auto worker = std::make_unique<Worker>(w, stream_options());
+    std::uint16_t udp_index = 0;
     for (auto& e : dns) {
       udp::socket u(worker->ctx);
       if (auto r = open_bound<udp::socket, udp>(u, e); !r) return r;
       if (e.port == 0) e.port = u.local_endpoint().port();
-      worker->udp.emplace_back(*worker, std::move(u));
+      worker->udp.emplace_back(*worker, std::move(u), udp_index++);
       auto& a = worker->acceptors.emplace_back(Acceptor{tcp::acceptor(worker->ctx), false});
       if (auto r = open_bound<tcp::acceptor, tcp>(a.socket, e); !r) return r;
       std::error_code ec;
@@ -111,6 +115,21 @@ Result<void> Server::Impl::bind_once() {
         bound.push_back({"udp", e});
         bound.push_back({"tcp", e});
       }
+    }
+    // LLQ (RFC 8764): UDP only, every datagram to the session app's datagram side first.
+    for (auto& e : llq) {
+      udp::socket u(worker->ctx);
+      if (auto r = open_bound<udp::socket, udp>(u, e); !r) return r;
+      if (e.port == 0) e.port = u.local_endpoint().port();
+      // A change to N LLQs is N events out and N acknowledgements back at once: with the
+      // default buffers (208 KiB) acknowledgements are dropped past ~250 and their events
+      // resent 2 s later (measured, BENCHMARKS.md "LLQ"). The kernel caps these at
+      // net.core.rmem_max / wmem_max.
+      std::error_code ignored;
+      u.set_option(asio::socket_base::receive_buffer_size(kLlqSocketBuffer), ignored);
+      u.set_option(asio::socket_base::send_buffer_size(kLlqSocketBuffer), ignored);
+      worker->udp.emplace_back(*worker, std::move(u), udp_index++, true);
+      if (w == 0) bound.push_back({"llq", e});
     }
     for (auto& e : tls) {
       auto& a = worker->acceptors.emplace_back(Acceptor{tcp::acceptor(worker->ctx), true});

@@ -117,6 +117,14 @@ struct ServerOptions {
   SessionAppFactory session_app;
   std::vector<dso::AppTlv> dso_tlvs;  // the Primary TLVs the app implements
   bool dso_on_tcp = false;
+  // False: the session app serves no DSO (only its datagram side, e.g. LLQ without push).
+  bool dso = true;
+  // Datagram-only UDP listeners (LLQ, RFC 8764: llq-listen): every datagram goes to the
+  // session app's DatagramApp; what it does not take is answered as an ordinary query.
+  std::vector<Endpoint> llq;
+  // On the DNS UDP sockets, datagrams carrying this EDNS option go to the DatagramApp
+  // first (0: none). LLQ: option 1.
+  std::uint16_t datagram_option = 0;
   dso::Timeouts dso_timeouts{std::chrono::seconds(15), std::chrono::minutes(60)};
 };
 

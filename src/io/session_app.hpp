@@ -7,9 +7,12 @@
 // in this header: server/ never sees it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "auth/query_context.hpp"
 #include "base/time.hpp"
@@ -29,6 +32,36 @@ struct ConnectionInfo {
   bool tls_resumed = false;  // a resumed TLS session (it starts with no subscriptions)
 };
 
+// A UDP datagram's return path (LLQ, RFC 8764): who sent it, to which of our addresses
+// (answers and later datagrams leave from it: Apple's client drops anything else) and on
+// which of the worker's UDP sockets.
+struct DatagramPeer {
+  auth::ClientAddress client;
+  bool has_local = false;  // the socket is bound to a wildcard address: `local` says which
+  bool local_v6 = false;
+  std::array<std::uint8_t, 16> local{};
+  std::uint16_t socket = 0;  // the worker's UDP socket index
+};
+
+enum class DatagramDisposition : std::uint8_t {
+  kAnswer,    // `out` holds the answer
+  kNoAnswer,  // consumed, nothing to send
+  kNotMine,   // an ordinary query: the fast path and the handler answer it
+};
+
+// The datagram side of a worker's app: every datagram on a datagram-only socket
+// (ServerOptions::llq) and those on the DNS sockets that carry the EDNS option
+// ServerOptions::datagram_option. Runs on the worker's thread.
+class DatagramApp {
+ public:
+  virtual ~DatagramApp() = default;
+  virtual DatagramDisposition on_datagram(std::span<const std::uint8_t> bytes,
+                                          const DatagramPeer& from, TimePoint now,
+                                          std::vector<std::uint8_t>& out) = 0;
+  // The time given to WorkerLink::schedule_datagram_timer has come.
+  virtual void on_datagram_timer(TimePoint now) = 0;
+};
+
 // A worker's side of its connections, for its SessionApp.
 class WorkerLink {
  public:
@@ -45,6 +78,12 @@ class WorkerLink {
   // Runs `task` on this worker after what is already queued there (queries, replies): a
   // long job (a fan-out to thousands of sessions) done in slices lets them through.
   virtual void defer(std::function<void()> task) = 0;
+  // Sends one datagram to `to` from the address and socket it names. False when it
+  // cannot go now (the socket is gone or its buffer is full: UDP, the sender retries).
+  virtual bool send_datagram(const DatagramPeer& to, std::span<const std::uint8_t> bytes) = 0;
+  // One timer for the DatagramApp: on_datagram_timer() is called at `at` (or soon after);
+  // a later call replaces the time.
+  virtual void schedule_datagram_timer(TimePoint at) = 0;
 };
 
 class SessionApp {
@@ -58,6 +97,8 @@ class SessionApp {
                                  const dso::UnidirectionalEvent& ev, TimePoint now) = 0;
   // The connection ended (after its ClosedEvent); forget everything about it.
   virtual void on_closed(const ConnectionInfo& c) = 0;
+  // The app's datagram side, if it has one (LLQ).
+  virtual DatagramApp* datagram_app() { return nullptr; }
 };
 
 // Called once per worker when the server is created; the link outlives the app.

@@ -62,7 +62,7 @@ dso::SessionConfig StreamConnection::session_config() const {
   c.role = dso::Role::kServer;
   const bool tls = info_.transport == auth::Transport::kTls;
   // RFC 8490 §5.1: DSO where the app serves it; over plain TCP only when asked.
-  c.dso_enabled = w_.app != nullptr && (tls || o.dso_on_tcp);
+  c.dso_enabled = w_.app != nullptr && o.dso && (tls || o.dso_on_tcp);
   c.pad = tls;  // RFC 8467: padding only makes sense when encrypted
   c.idle_timeout = o.tcp_idle_timeout;
   c.message_timeout = o.message_timeout;

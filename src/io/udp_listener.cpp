@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dso/edns_scan.hpp"
 #include "io/reply_sink.hpp"
 #include "io/worker.hpp"
 
@@ -73,6 +74,30 @@ std::size_t reply_control(const msghdr& received, std::uint8_t* out, std::size_t
   return 0;
 }
 
+// The destination address of a received datagram (IP_PKTINFO / IPV6_PKTINFO), for the
+// DatagramApp: its later datagrams must leave from it too.
+void local_of(const msghdr& received, DatagramPeer& p) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&received), c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      std::memcpy(p.local.data(), &info.ipi_addr, 4);
+      p.has_local = true;
+      p.local_v6 = false;
+      return;
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      std::memcpy(p.local.data(), &info.ipi6_addr, 16);
+      p.has_local = true;
+      p.local_v6 = true;
+      return;
+    }
+  }
+}
+
 std::optional<std::vector<std::uint8_t>> first_message(Completion c) {
   if (auto* a = std::get_if<std::vector<std::uint8_t>>(&c)) return std::move(*a);
   if (auto* st = std::get_if<MessageStream>(&c)) {
@@ -120,8 +145,13 @@ class UdpSink : public SinkBase {
 
 }  // namespace
 
-UdpListener::UdpListener(Worker& w, asio::ip::udp::socket s)
-    : w_(w), sock_(std::move(s)), in_(new std::uint8_t[kBatch * kMaxQuery]) {
+UdpListener::UdpListener(Worker& w, asio::ip::udp::socket s, std::uint16_t index,
+                         bool datagram_only)
+    : w_(w),
+      sock_(std::move(s)),
+      index_(index),
+      datagram_only_(datagram_only),
+      in_(new std::uint8_t[kBatch * kMaxQuery]) {
   std::error_code ec;
   sock_.non_blocking(true, ec);
   const auto local = sock_.local_endpoint(ec);
@@ -213,11 +243,34 @@ bool UdpListener::round() {
         wildcard_ ? reply_control(h, reply_ctl.data(), reply_ctl.size()) : 0;
 
     bool answered = false;
-    FastPath fp = FastPath::kDeferred;
-    if (o.fast_path) fp = o.fast_path(query, ctx, slot.answer);
+    bool handled = false;
+    // LLQ (RFC 8764): the app's datagrams first, on the main port only those with its
+    // EDNS option (a cheap scan that skips names and RDATA), so that such a query is
+    // never answered as a plain one.
+    if (DatagramApp* app = w_.app ? w_.app->datagram_app() : nullptr;
+        app != nullptr && (datagram_only_ || (o.datagram_option != 0 && query.size() > 12 &&
+                                              (query[10] | query[11]) != 0 &&
+                                              dso::find_edns_option(query, o.datagram_option)))) {
+      DatagramPeer peer;
+      peer.client = ctx.client;
+      peer.socket = index_;
+      if (wildcard_) local_of(h, peer);
+      switch (app->on_datagram(query, peer, Clock::now(), slot.answer)) {
+        case DatagramDisposition::kAnswer:
+          answered = handled = true;
+          break;
+        case DatagramDisposition::kNoAnswer:
+          handled = true;
+          break;
+        case DatagramDisposition::kNotMine:
+          break;
+      }
+    }
+    FastPath fp = handled ? FastPath::kNoAnswer : FastPath::kDeferred;
+    if (!handled && o.fast_path) fp = o.fast_path(query, ctx, slot.answer);
     if (fp == FastPath::kAnswered) {
       answered = true;
-    } else if (fp == FastPath::kDeferred) {
+    } else if (!handled && fp == FastPath::kDeferred) {
       auto sink = std::make_shared<UdpSink>(
           sock_, slot.from, std::span<const std::uint8_t>(reply_ctl.data(), reply_ctl_len),
           w_.gate);
@@ -261,6 +314,61 @@ bool UdpListener::round() {
     }
   }
   return true;
+}
+
+bool UdpListener::send_to(const DatagramPeer& to, std::span<const std::uint8_t> bytes) {
+  if (closed_ || !sock_.is_open()) return false;
+  sockaddr_storage ss{};
+  if (to.client.v6 || v6_) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(to.client.port);
+    if (to.client.v6) {
+      std::memcpy(a->sin6_addr.s6_addr, to.client.bytes.data(), 16);
+    } else {  // an IPv4 client of a dual-stack socket: the mapped form
+      a->sin6_addr.s6_addr[10] = 0xff;
+      a->sin6_addr.s6_addr[11] = 0xff;
+      std::memcpy(a->sin6_addr.s6_addr + 12, to.client.bytes.data(), 4);
+    }
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(to.client.port);
+    std::memcpy(&a->sin_addr, to.client.bytes.data(), 4);
+  }
+  std::array<std::uint8_t, 64> ctl{};
+  std::size_t ctl_len = 0;
+  if (to.has_local && wildcard_) {
+    auto* h = reinterpret_cast<cmsghdr*>(ctl.data());
+    if (to.local_v6) {
+      in6_pktinfo info{};
+      std::memcpy(&info.ipi6_addr, to.local.data(), 16);
+      h->cmsg_level = IPPROTO_IPV6;
+      h->cmsg_type = IPV6_PKTINFO;
+      h->cmsg_len = CMSG_LEN(sizeof info);
+      std::memcpy(CMSG_DATA(h), &info, sizeof info);
+      ctl_len = CMSG_SPACE(sizeof info);
+    } else {
+      in_pktinfo info{};
+      std::memcpy(&info.ipi_spec_dst, to.local.data(), 4);
+      h->cmsg_level = IPPROTO_IP;
+      h->cmsg_type = IP_PKTINFO;
+      h->cmsg_len = CMSG_LEN(sizeof info);
+      std::memcpy(CMSG_DATA(h), &info, sizeof info);
+      ctl_len = CMSG_SPACE(sizeof info);
+    }
+  }
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  msghdr m{};
+  m.msg_name = &ss;
+  m.msg_namelen = sockaddr_len(ss);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (ctl_len > 0) {
+    m.msg_control = ctl.data();
+    m.msg_controllen = ctl_len;
+  }
+  return ::sendmsg(sock_.native_handle(), &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
 }
 
 }  // namespace dnspush::io::detail

@@ -34,13 +34,19 @@ class UdpListener {
   // answers, but no DNS query over UDP needs more than a few kilobytes).
   static constexpr std::size_t kMaxQuery = 16384;
 
-  UdpListener(Worker& w, asio::ip::udp::socket s);
+  // `index` names the socket in DatagramPeer; a `datagram_only` socket (llq-listen) hands
+  // every datagram to the worker's DatagramApp first.
+  UdpListener(Worker& w, asio::ip::udp::socket s, std::uint16_t index = 0,
+              bool datagram_only = false);
   UdpListener(const UdpListener&) = delete;
   UdpListener& operator=(const UdpListener&) = delete;
 
   asio::ip::udp::socket& socket() { return sock_; }
   void start();
   void close();
+  // A datagram the app sends on its own (an LLQ event): from `to.local` when set.
+  bool send_to(const DatagramPeer& to, std::span<const std::uint8_t> bytes);
+  std::uint16_t index() const { return index_; }
 
   // For tests and benchmarks: datagrams taken per recvmmsg, summed.
   std::uint64_t received() const { return received_; }
@@ -63,6 +69,8 @@ class UdpListener {
   bool wildcard_ = false;
   bool v6_ = false;
   bool closed_ = false;
+  std::uint16_t index_ = 0;
+  bool datagram_only_ = false;
   std::unique_ptr<std::uint8_t[]> in_;  // kBatch x kMaxQuery, not zero-filled: untouched
                                         // pages stay out of RSS
   std::array<Slot, kBatch> slots_;

@@ -27,6 +27,7 @@ Worker::Worker(unsigned index, StreamOptions opts)
 
 Worker::~Worker() {
   timers_.cancel_all();
+  datagram_timer_.cancel();
   // Connections go before the context that owns their sockets; app last-but-one.
   conns_.clear();
   lru_.clear();
@@ -41,6 +42,24 @@ void Worker::adopt(asio::ip::tcp::socket s, bool tls, auth::ClientAddress peer,
   c->in_lru_ = true;
   conns_.emplace(id, c);
   c->start();
+}
+
+bool Worker::send_datagram(const DatagramPeer& to, std::span<const std::uint8_t> bytes) {
+  for (auto& u : udp) {
+    if (u.index() == to.socket) return u.send_to(to, bytes);
+  }
+  return false;
+}
+
+void Worker::schedule_datagram_timer(TimePoint at) {
+  if (datagram_at_ && *datagram_at_ == at) return;
+  datagram_at_ = at;
+  datagram_timer_.expires_at(at);
+  datagram_timer_.async_wait([this, at](std::error_code ec) {
+    if (ec || !datagram_at_ || *datagram_at_ != at) return;  // replaced or cancelled
+    datagram_at_.reset();
+    if (DatagramApp* a = app ? app->datagram_app() : nullptr) a->on_datagram_timer(Clock::now());
+  });
 }
 
 StreamConnection* Worker::find(ConnectionId id) {

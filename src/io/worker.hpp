@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -65,6 +66,8 @@ class Worker final : public WorkerLink {
   bool send_unidirectional(ConnectionId id, const dso::Frame& frame) override;
   bool set_long_lived(ConnectionId id, std::size_t active) override;
   void defer(std::function<void()> task) override { asio::post(ctx, std::move(task)); }
+  bool send_datagram(const DatagramPeer& to, std::span<const std::uint8_t> bytes) override;
+  void schedule_datagram_timer(TimePoint at) override;
 
   // Takes an accepted socket that got a limiter slot.
   void adopt(asio::ip::tcp::socket s, bool tls, auth::ClientAddress peer,
@@ -98,7 +101,9 @@ class Worker final : public WorkerLink {
   // Eviction candidates, least recently active first; each connection holds its position.
   std::list<StreamConnection*> lru_;
   TimerQueue timers_;
-  std::vector<std::uint8_t> read_buf_;  // shared by every connection of this worker
+  asio::steady_timer datagram_timer_{ctx};  // the DatagramApp's one timer
+  std::optional<TimePoint> datagram_at_;    // when it is armed for
+  std::vector<std::uint8_t> read_buf_;      // shared by every connection of this worker
   ConnectionId next_id_;
   std::size_t peak_ = 0;  // connections, since the last trim
   std::size_t closed_since_trim_ = 0;

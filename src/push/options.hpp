@@ -27,6 +27,15 @@ enum class DeletePolicy : std::uint8_t {
   kPerRecord,
 };
 
+// Who reads a session's changes. The index is shared by DNS Push sessions and LLQs
+// (RFC 8764; issue 9: one index answers "who cares about this change" for both). An LLQ is
+// a session of its own with one subscription; on_commit lists its matches for the LLQ core
+// (PushWorker::llq_matches) instead of encoding PUSH messages for it.
+enum class Consumer : std::uint8_t { kPush, kLlq };
+
+// LLQ sessions take SessionIds with this bit set; io connection ids never have it.
+inline constexpr std::uint64_t kLlqSessionBit = std::uint64_t{1} << 63;
+
 struct SessionOptions {
   // The client pads its messages, so ours are padded too: an Encryption Padding TLV
   // (RFC 8490 §7.3) to RFC 8467's block policy (the message a multiple of 468 bytes).
@@ -35,6 +44,7 @@ struct SessionOptions {
   // Largest PUSH message for this session; 0 takes the worker's PushConfig value. Either is
   // clamped to [kMinPushMessage, 16,382]. Apple's client aborts above 8,940 (spec/README.md).
   std::uint16_t max_message = 0;
+  Consumer consumer = Consumer::kPush;
 };
 
 // Below this a message could not hold one ordinary record with padding (468-byte blocks).

@@ -284,6 +284,13 @@ void PushWorker::close_session(SessionId session) {
   index_.close(session);
 }
 
+SubId PushWorker::add_llq(SessionId llq, const Subscribe& question, std::uint64_t version,
+                          std::uint8_t zone_labels) {
+  const SlotId slot = index_.open(llq);
+  index_.session(slot).options.consumer = Consumer::kLlq;
+  return index_.add(slot, question, 0, version, zone_labels);
+}
+
 std::size_t PushWorker::subscriptions(SessionId session) const {
   const auto slot = index_.find_session(session);
   return slot ? index_.session(*slot).count : 0;
@@ -317,6 +324,7 @@ std::vector<Delivery> PushWorker::on_commit(const zone::Commit& c) {
   pairs_.clear();
   runs_.clear();
   encodings_.clear();
+  llq_matches_.clear();
   if (index_.subscriptions() == 0) return out;
 
   // 1. The touched names someone subscribes to: one hash lookup per changed record.
@@ -362,6 +370,17 @@ std::vector<Delivery> PushWorker::on_commit(const zone::Commit& c) {
   std::sort(pairs_.begin(), pairs_.end());
   for (std::size_t i = 0; i < pairs_.size();) {
     const auto slot = static_cast<SlotId>(pairs_[i] >> 32);
+    if (index_.session(slot).options.consumer == Consumer::kLlq) {
+      // An LLQ: its one subscription's change goes to the LLQ core, which writes events.
+      const auto gid = static_cast<GroupId>(pairs_[i] & 0xFFFFFFFFu);
+      const auto& g = index_.group(gid);
+      const auto sub = index_.find_in_group(slot, gid);
+      llq_matches_.push_back(LlqMatch{index_.session(slot).id,
+                                      sub ? *sub : SubscriptionIndex::kNone,
+                                      &touched_[g.name->second.touched_index].change});
+      ++i;
+      continue;
+    }
     Run run{slot, static_cast<std::uint32_t>(i), 0, options_key(index_.session(slot).options), 0,
             0};
     std::uint64_t h = run.options_key;

@@ -144,6 +144,22 @@ class PushWorker {
   // The session ended: all its subscriptions go (§6.7).
   void close_session(SessionId session);
 
+  // LLQs (RFC 8764) live in the same index: each is a session of its own (`llq` has
+  // kLlqSessionBit set) with exactly one subscription, the LLQ's question, read at catalogue
+  // version `version` (the snapshot its ACK answers came from). The LLQ core checks its own
+  // limits; remove it with close_session(). Returns the subscription.
+  SubscriptionIndex::SubId add_llq(SessionId llq, const Subscribe& question, std::uint64_t version,
+                                   std::uint8_t zone_labels);
+  // What the last on_commit() meant for LLQs: one entry per LLQ whose question the commit
+  // touched (and that is older than the commit), with what changed at its name. Valid until
+  // the next on_commit(); `change` points into this worker's scratch.
+  struct LlqMatch {
+    SessionId llq{};
+    SubscriptionIndex::SubId sub = SubscriptionIndex::kNone;
+    const NameChange* change = nullptr;
+  };
+  const std::vector<LlqMatch>& llq_matches() const { return llq_matches_; }
+
   // The PUSH messages `commit` means for this worker's sessions (§6.3.1), per session one
   // coalesced change set split at the session's message size.
   std::vector<Delivery> on_commit(const zone::Commit& commit);
@@ -193,6 +209,7 @@ class PushWorker {
   std::vector<Run> runs_;
   std::vector<std::uint32_t> order_;
   std::vector<std::vector<SharedBytes>> encodings_;
+  std::vector<LlqMatch> llq_matches_;
 };
 
 }  // namespace dnspush::push

@@ -177,7 +177,8 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   c.source = path;
   const fs::path base = path.parent_path();
   Section top(&root, "");
-  for (const char* k : {"server", "listen", "tls", "limits", "push", "key", "journal", "zone"}) {
+  for (const char* k :
+       {"server", "listen", "tls", "limits", "push", "llq", "key", "journal", "zone"}) {
     top.get(k);
   }
   DNSPUSH_TRY(top.no_unknown_keys());
@@ -335,6 +336,42 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                   "push.server-name: \"" + p.server_name + "\" is not a domain name");
     }
   }
+  {
+    auto t = subtable(root, "llq");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "llq");
+    LlqSettings& l = c.llq;
+    std::vector<std::string> listen;
+    DNSPUSH_TRY(s.boolean("enabled", l.enabled));
+    DNSPUSH_TRY(s.strings("listen", listen));
+    DNSPUSH_TRY(s.boolean("on-dns-port", l.on_dns_port));
+    DNSPUSH_TRY(s.string("server-name", l.server_name));
+    std::int64_t lmin = l.lease_min.count(), lmax = l.lease_max.count();
+    std::int64_t retry = l.serv_full_retry.count(), resend = l.event_resend.count();
+    DNSPUSH_TRY(s.integer("lease-min-s", lmin, 1, 0xFFFFFFFFLL));
+    DNSPUSH_TRY(s.integer("lease-max-s", lmax, 1, 0xFFFFFFFFLL));
+    DNSPUSH_TRY(s.integer("max-llqs", l.max_llqs, 1, 100'000'000));
+    DNSPUSH_TRY(s.integer("max-llqs-per-address", l.max_llqs_per_address, 1, 100'000'000));
+    DNSPUSH_TRY(s.integer("serv-full-retry-s", retry, 1, 0xFFFFFFFFLL));
+    DNSPUSH_TRY(s.integer("event-resend-ms", resend, 10, 3'600'000));
+    DNSPUSH_TRY(s.integer("event-transmissions", l.event_transmissions, 1, 16));
+    DNSPUSH_TRY(s.integer("max-queued-events", l.max_queued_events, 1, 65536));
+    DNSPUSH_TRY(s.no_unknown_keys());
+    if (lmin > lmax) {
+      return fail(Errc::kInvalidConfig, "llq.lease-min-s: above llq.lease-max-s");
+    }
+    l.lease_min = std::chrono::seconds(lmin);
+    l.lease_max = std::chrono::seconds(lmax);
+    l.serv_full_retry = std::chrono::seconds(retry);
+    l.event_resend = std::chrono::milliseconds(resend);
+    auto e = endpoints(listen, "llq.listen");
+    if (!e) return tl::unexpected(e.error());
+    l.listen = std::move(*e);
+    if (!l.server_name.empty() && !wire::Name::from_text(l.server_name)) {
+      return fail(Errc::kInvalidConfig,
+                  "llq.server-name: \"" + l.server_name + "\" is not a domain name");
+    }
+  }
   if (const auto* k = root.get("key")) {
     const auto* arr = k->as_array();
     if (arr == nullptr) {
@@ -432,6 +469,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
         }
       }
       DNSPUSH_TRY(s.boolean("push", zc.push));
+      DNSPUSH_TRY(s.boolean("llq", zc.llq));
       std::int64_t wb = 0;
       DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
       zc.write_back_interval = std::chrono::seconds(wb);

@@ -35,6 +35,27 @@ struct ZoneConfig {
   // DNS Push (RFC 8765) for this zone: SUBSCRIBE accepted and the discovery SRV
   // (_dns-push-tls._tcp.<zone>) answered; false: SUBSCRIBE is REFUSED.
   bool push = true;
+  // LLQ (RFC 8764) for this zone, when [llq] is enabled: setups accepted and the discovery
+  // SRV (_dns-llq._udp.<zone>) answered; false: setups are answered STATIC.
+  bool llq = true;
+};
+
+// [llq]: DNS Long-Lived Queries (RFC 8764) over UDP. docs/CONFIG.md.
+struct LlqSettings {
+  bool enabled = false;
+  std::vector<io::Endpoint> listen;  // UDP listeners for LLQ only (5352 by convention)
+  bool on_dns_port = true;           // LLQ also on the [listen] dns UDP sockets
+  // The SRV target of _dns-llq._udp.<zone>; empty: llq.<zone>, with the listeners'
+  // addresses answered when it is inside the zone and has none there.
+  std::string server_name;
+  std::chrono::seconds lease_min{900};  // Apple's dnsextd: 15 min to 2 h
+  std::chrono::seconds lease_max{7200};
+  std::size_t max_llqs = 200'000;                // all workers (shared out per worker)
+  std::size_t max_llqs_per_address = 256;        // per worker
+  std::chrono::seconds serv_full_retry{300};     // the LEASE-LIFE of a SERV-FULL answer
+  std::chrono::milliseconds event_resend{2000};  // first resend; then doubling
+  unsigned event_transmissions = 3;              // sends of one event before the LLQ goes
+  std::size_t max_queued_events = 64;            // per LLQ; past it the LLQ is dropped
 };
 
 // [push]: DNS Push Notifications (RFC 8765) over DSO (RFC 8490). docs/CONFIG.md.
@@ -96,6 +117,9 @@ struct Config {
 
   // [push]
   PushSettings push;
+
+  // [llq]
+  LlqSettings llq;
 
   // [[key]]: TSIG keys (RFC 8945), unique names
   std::vector<wire::TsigKey> keys;

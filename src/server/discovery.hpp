@@ -5,6 +5,8 @@
 // answered only where the zone has nothing of its own (auth/synthetic.hpp), and only when
 // a TLS listener exists, because a client that finds a push server it cannot reach shows
 // nothing for a long while instead of falling back (spec/README.md, Apple's client).
+// With [llq] enabled, the same for LLQ: `_dns-llq._udp.<zone>` SRV to the llq listener (or
+// the DNS port) and the target's addresses, for zones with llq enabled.
 #pragma once
 
 #include <memory>
@@ -17,6 +19,7 @@
 namespace dnspush::server {
 
 inline constexpr char kPushSrvLabel[] = "_dns-push-tls._tcp";  // RFC 8765 §6.1
+inline constexpr char kLlqSrvLabel[] = "_dns-llq._udp";        // RFC 8764
 inline constexpr std::uint32_t kDiscoveryTtl = 300;
 
 // nullptr when there is nothing to answer (push off, no TLS listener, no zone with push).
@@ -24,5 +27,7 @@ std::shared_ptr<const auth::SyntheticRecords> discovery_records(const Config& c)
 
 // The SRV target name for a zone (for the self-signed certificate's names too).
 std::string push_target(const Config& c, const ZoneConfig& z);
+// The same for _dns-llq._udp.<zone>: [llq] server-name or llq.<zone>.
+std::string llq_target(const Config& c, const ZoneConfig& z);
 
 }  // namespace dnspush::server

@@ -107,12 +107,22 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   }
   // DNS Push on the TLS listeners (and plain TCP when asked): DSO sessions whose
   // application TLVs go to one PushApp per worker; commits reach them via the PushService.
-  if (c.push.enabled && (!c.tls.empty() || c.push.dso_on_tcp)) {
+  // LLQ (RFC 8764) runs in the same per-worker app, as its datagram side: on the llq
+  // listeners and, for queries carrying the LLQ option, on the DNS port.
+  const bool dso_push = c.push.enabled && (!c.tls.empty() || c.push.dso_on_tcp);
+  if (dso_push || c.llq.enabled) {
     impl->push = std::make_shared<PushService>(impl->config, impl->responder);
     so.session_app = impl->push->app_factory();
-    so.dso_tlvs = impl->push->tlvs();
-    so.dso_on_tcp = c.push.dso_on_tcp;
-    so.dso_timeouts = dso::Timeouts{c.push.inactivity_timeout, c.push.keepalive_interval};
+    so.dso = dso_push;
+    if (dso_push) {
+      so.dso_tlvs = impl->push->tlvs();
+      so.dso_on_tcp = c.push.dso_on_tcp;
+      so.dso_timeouts = dso::Timeouts{c.push.inactivity_timeout, c.push.keepalive_interval};
+    }
+    if (c.llq.enabled) {
+      so.llq = c.llq.listen;
+      if (c.llq.on_dns_port) so.datagram_option = wire::edns_option::kLlq;
+    }
     impl->zones->add_listener(impl->push);
   }
   so.fast_path = impl->dispatcher->fast_path();

@@ -1,5 +1,5 @@
 // One dnspushd, wired: the responder, the zone writer and its listeners (NOTIFY out; DNS
-// Push and LLQ next), the dispatcher and the io front end. dnspushd's main loop (daemon.cpp)
+// Push and LLQ), the dispatcher and the io front end. dnspushd's main loop (daemon.cpp)
 // and the in-process tests build the server through this one place, so what is tested is
 // what runs.
 #pragma once
@@ -50,7 +50,7 @@ class Instance {
   ZoneManager& zones();
   const auth::Responder& responder() const;
   io::Server& io();
-  PushService* push();  // nullptr when DNS Push is off
+  PushService* push();  // nullptr when neither DNS Push nor LLQ is on
 
   struct Impl;
 

@@ -1,7 +1,9 @@
 #include "server/push_service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 
+#include <cstring>
 #include <deque>
 #include <unordered_map>
 
@@ -20,18 +22,101 @@ push::SessionId sid(io::ConnectionId c) {
   return static_cast<push::SessionId>(c);
 }
 
+// Random bytes from the kernel's CSPRNG (getrandom), read in blocks.
+class Csprng {
+ public:
+  std::uint64_t next() {
+    if (pos_ + 8 > buf_.size()) {
+      std::size_t got = 0;
+      while (got < buf_.size()) {
+        const ssize_t n = ::getrandom(buf_.data() + got, buf_.size() - got, 0);
+        if (n > 0) got += static_cast<std::size_t>(n);
+      }
+      pos_ = 0;
+    }
+    std::uint64_t v;
+    std::memcpy(&v, buf_.data() + pos_, 8);
+    pos_ += 8;
+    return v;
+  }
+
+ private:
+  std::array<std::uint8_t, 512> buf_{};
+  std::size_t pos_ = 512;
+};
+
+llq::Peer llq_peer(const io::DatagramPeer& p) {
+  llq::Peer q;
+  q.address = p.client.bytes;
+  q.v6 = p.client.v6;
+  q.port = p.client.port;
+  q.has_local = p.has_local;
+  q.local_v6 = p.local_v6;
+  q.local = p.local;
+  q.socket = p.socket;
+  return q;
+}
+
+io::DatagramPeer io_peer(const llq::Peer& q) {
+  io::DatagramPeer p;
+  p.client.bytes = q.address;
+  p.client.v6 = q.v6;
+  p.client.port = q.port;
+  p.has_local = q.has_local;
+  p.local_v6 = q.local_v6;
+  p.local = q.local;
+  p.socket = q.socket;
+  return p;
+}
+
 }  // namespace
 
-// One io worker's DNS Push: runs on that worker's thread only.
-class PushApp final : public io::SessionApp {
+// One io worker's DNS Push and LLQ: runs on that worker's thread only. Both share the
+// worker's PushWorker, whose SubscriptionIndex holds push subscriptions and LLQs alike.
+class PushApp final : public io::SessionApp, public io::DatagramApp {
  public:
   PushApp(io::WorkerLink& link, const Config& config, const auth::Responder& responder,
-          push::PushConfig cfg, io::ConnectionLimiter& sessions)
+          push::PushConfig cfg, io::ConnectionLimiter& sessions,
+          const std::optional<llq::LlqConfig>& llq_cfg)
       : link_(link),
         config_(config),
         responder_(responder),
         push_(std::move(cfg)),
-        sessions_(sessions) {}
+        sessions_(sessions) {
+    if (llq_cfg) {
+      llq::LlqConfig lc = *llq_cfg;
+      for (std::size_t i = 0; i < lc.secret.size(); i += 8) {
+        const std::uint64_t r = random_.next();
+        std::memcpy(lc.secret.data() + i, &r, 8);
+      }
+      llq_ =
+          std::make_unique<llq::LlqServer>(push_, std::move(lc), [this] { return random_.next(); });
+    }
+  }
+
+  io::DatagramApp* datagram_app() override { return llq_ ? this : nullptr; }
+
+  io::DatagramDisposition on_datagram(std::span<const std::uint8_t> bytes,
+                                      const io::DatagramPeer& from, TimePoint now,
+                                      std::vector<std::uint8_t>& out) override {
+    auto cat = responder_.catalogue();
+    const auto d = llq_->receive(bytes, llq_peer(from), *cat, now, out);
+    flush_llq();
+    switch (d) {
+      case llq::Disposition::kAnswer:
+        return io::DatagramDisposition::kAnswer;
+      case llq::Disposition::kNoAnswer:
+        return io::DatagramDisposition::kNoAnswer;
+      case llq::Disposition::kNotLlq:
+        break;
+    }
+    return io::DatagramDisposition::kNotMine;
+  }
+
+  void on_datagram_timer(TimePoint now) override {
+    llq_->on_timeout(now);
+    flush_llq();
+  }
 
   void on_request(const io::ConnectionInfo& c, dso::Session& s, const dso::RequestEvent& ev,
                   TimePoint now) override {
@@ -132,6 +217,11 @@ class PushApp final : public io::SessionApp {
   // queue keeps every session's PUSH messages in commit order.
   void apply(const zone::Commit& commit) {
     auto deliveries = push_.on_commit(commit);
+    if (llq_) {
+      // The LLQs' part of the same index lookup: their events, one in flight per LLQ.
+      llq_->on_commit(push_.llq_matches(), Clock::now());
+      flush_llq();
+    }
     for (auto& d : deliveries) pending_.push_back(std::move(d));
     // Commits arriving faster than they can be written: no more slicing, so the queue
     // never holds more than about one fan-out beyond kMaxPending.
@@ -149,6 +239,12 @@ class PushApp final : public io::SessionApp {
     }
     s.abort(why, now, dso::CloseReason::kApplication);
   }
+  // Sends what the LLQ core queued (events, resends) and arms its timer.
+  void flush_llq() {
+    while (auto t = llq_->poll_transmit()) link_.send_datagram(io_peer(t->to), *t->bytes);
+    if (const auto at = llq_->next_timeout()) link_.schedule_datagram_timer(*at);
+  }
+
   void update_long_lived(const io::ConnectionInfo& c) {
     link_.set_long_lived(c.id, push_.subscriptions(sid(c.id)));
   }
@@ -185,6 +281,8 @@ class PushApp final : public io::SessionApp {
   bool draining_ = false;               // a drain() is queued on the worker
   std::uint64_t aborts_ = 0;
   std::uint64_t refused_sessions_ = 0;
+  Csprng random_;
+  std::unique_ptr<llq::LlqServer> llq_;  // after push_, which it refers to
 };
 
 PushService::PushService(const Config& config, const auth::Responder& responder)
@@ -213,13 +311,44 @@ PushService::PushService(const Config& config, const auth::Responder& responder)
     };
   }
   sessions_ = std::make_unique<io::ConnectionLimiter>(p.max_sessions, p.max_sessions_per_address);
+
+  if (config.llq.enabled) {
+    const LlqSettings& l = config.llq;
+    llq::LlqConfig lc;
+    lc.lease_min = l.lease_min;
+    lc.lease_max = l.lease_max;
+    lc.max_llqs = std::max<std::size_t>(1, l.max_llqs / workers);
+    lc.max_llqs_per_address = l.max_llqs_per_address;
+    lc.serv_full_retry = l.serv_full_retry;
+    lc.event_resend = l.event_resend;
+    lc.event_transmissions = l.event_transmissions;
+    lc.max_queued_events = l.max_queued_events;
+    lc.max_udp = config.udp_payload;
+    // STATIC (RFC 8764 §3.2) in zones with llq = false.
+    std::vector<wire::Name> off;
+    for (const auto& z : config.zones) {
+      if (!z.llq) {
+        if (auto n = wire::Name::from_text(z.origin)) off.push_back(*n);
+      }
+    }
+    if (!off.empty()) {
+      lc.allow = [off](const wire::Name& zone) {
+        for (const auto& d : off) {
+          if (d == zone) return false;
+        }
+        return true;
+      };
+    }
+    llq_config_ = std::move(lc);
+  }
 }
 
 PushService::~PushService() = default;
 
 io::SessionAppFactory PushService::app_factory() {
   return [this](io::WorkerLink& link) -> std::unique_ptr<io::SessionApp> {
-    auto app = std::make_unique<PushApp>(link, config_, responder_, push_config_, *sessions_);
+    auto app =
+        std::make_unique<PushApp>(link, config_, responder_, push_config_, *sessions_, llq_config_);
     if (apps_.size() <= link.index()) apps_.resize(link.index() + 1, nullptr);
     apps_[link.index()] = app.get();
     return app;

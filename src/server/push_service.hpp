@@ -6,6 +6,9 @@
 // own sessions. Nothing on the per-session path takes a lock shared between workers; the
 // session limits (total and per client address) are checked once, when a connection first
 // subscribes.
+// With [llq] enabled, each PushApp also serves LLQ (RFC 8764) as the worker's DatagramApp:
+// an llq::LlqServer next to the PushWorker, whose index holds its LLQs too; the same
+// commit posting drives both.
 #pragma once
 
 #include <atomic>
@@ -17,6 +20,7 @@
 #include "io/connection_limiter.hpp"
 #include "io/server.hpp"
 #include "io/session_app.hpp"
+#include "llq/llq_server.hpp"
 #include "push/push_worker.hpp"
 #include "server/changeset_listener.hpp"
 #include "server/config.hpp"
@@ -42,6 +46,7 @@ class PushService : public ChangesetListener {
   const Config& config_;
   const auth::Responder& responder_;
   push::PushConfig push_config_;
+  std::optional<llq::LlqConfig> llq_config_;         // [llq] enabled
   std::unique_ptr<io::ConnectionLimiter> sessions_;  // max-sessions (per address too)
   io::Server* io_ = nullptr;
   std::vector<PushApp*> apps_;  // by worker index; owned by the io workers

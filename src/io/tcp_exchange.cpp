@@ -15,6 +15,7 @@ struct TcpExchange::Impl {
   tcp::socket sock;
   asio::steady_timer timer;
   bool cancelled = false;
+  bool sent = false;
   OnMessage on_message;
   OnEnd on_end;
 
@@ -64,6 +65,7 @@ asio::awaitable<void> run(std::shared_ptr<TcpExchange::Impl> self, tcp::endpoint
     self->end(fail(Errc::kIo, "write: " + wec.message()));
     co_return;
   }
+  self->sent = true;
   // At most one message and its prefix are ever buffered.
   std::vector<std::uint8_t> buf(2 + 65535);
   std::size_t have = 0;
@@ -121,6 +123,10 @@ TcpExchange::TcpExchange(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 TcpExchange::~TcpExchange() {
   cancel();
+}
+
+bool TcpExchange::sent() const {
+  return impl_ && impl_->sent;
 }
 
 void TcpExchange::cancel() {

@@ -42,6 +42,9 @@ class TcpExchange {
 
   // Closes the connection; no callback runs afterwards. Idempotent.
   void cancel();
+  // Whether the request was written: an error after that came from the peer's side of an
+  // established connection (closed or reset), not from reaching it.
+  bool sent() const;
 
   struct Impl;
 

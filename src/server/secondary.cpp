@@ -266,7 +266,9 @@ void SecondaryService::Impl::begin_attempt(Zone& z, std::size_t primary, Transfe
       },
       [this, zp, gen](Result<void> r) {
         if (gen != zp->generation || !zp->transfer) return;
-        if (r || r.error().message == "connection closed by peer") {
+        // Once the request is out, the primary ended the stream (closed or reset it):
+        // RFC 5936 §2.3. Before, it could not be reached at all.
+        if (r || (zp->exchange && zp->exchange->sent())) {
           zp->transfer->on_closed(Clock::now());
         } else {
           zp->transfer->on_io_error(r.error().message);

@@ -90,6 +90,25 @@ class HostilePrimaryTest(unittest.TestCase):
             r, [(GOOD, [], GOOD + 1, [bad])], GOOD + 1)),
             r"rejected \(malformed answer\): message 1 does not parse: bad A record")
 
+    def generic(self, rdtype, data):
+        rrset = dns.rrset.RRset(dns.name.from_text("watched.example.test."), dns.rdataclass.IN,
+                                rdtype)
+        rrset.add(dns.rdata.GenericRdata(dns.rdataclass.IN, rdtype, data), 300)
+        return rrset
+
+    def test_rdata_invalid_by_the_rules_of_update_and_zone_files(self):
+        # The checks UPDATE and zone files apply beyond the RDATA's length: a CAA with an
+        # empty tag (RFC 8659 §4.1), and an MD record, whose RDATA is a valid name but whose
+        # type no zone may hold (RFC 1123 §6.1.3.6).
+        caa = self.generic(dns.rdatatype.CAA, b"\x00\x00x")
+        self.attempt(lambda req: self.refuse_axfr(req, lambda r: sh.ixfr(
+            r, [(GOOD, [], GOOD + 1, [caa])], GOOD + 1)),
+            r"rejected \(malformed answer\): message 1 does not parse: bad CAA record")
+        md = self.generic(dns.rdatatype.MD, dns.name.from_text("ns1.example.test.").to_wire())
+        self.attempt(lambda req: self.refuse_axfr(req, lambda r: sh.ixfr(
+            r, [(GOOD, [], GOOD + 1, [md])], GOOD + 1)),
+            r"rejected \(bad record\): watched\.example\.test\. MD: obsolete type")
+
     def test_a_serial_that_goes_backwards(self):
         # An IXFR answered with an older SOA alone, and an AXFR of an older zone.
         self.attempt(lambda req: [sh.answer(req, [sh.soa_rrset(GOOD - 3)])],

@@ -132,6 +132,8 @@ TEST_F(SecondaryTest, FollowsThePrimaryByAxfrThenNotifyAndIxfr) {
   update_primary(*primary_, 2, "n2.example.test", "192.0.2.102");
   ASSERT_EQ(test::serial_of(primary_->port), 3u);
   // RFC 1996 §4.7: the NOTIFY is answered at once, QR and AA set, the question echoed.
+  // Over UDP, so through the batched receive path: the dispatcher's fast path must hand
+  // a NOTIFY on to the full handler, never answer it NOTIMP itself.
   auto r = test::exchange(s->port, notify_for("example.test"));
   ASSERT_TRUE(r) << r.error().message;
   auto m = parse(*r);

@@ -327,6 +327,76 @@ TEST(TransferIn, InvalidRdataIsRejected) {
   EXPECT_NE(u.reason().find("invalid CAA RDATA"), std::string::npos) << u.reason();
 }
 
+// Records a message carries without complaint but no zone may hold are refused by the very
+// check zone files and UPDATE use (zone::check_record): an obsolete type (RFC 1123
+// §6.1.3.6), a reserved type (RFC 6895 §3.1), an NSEC3 whose owner is no base32hex hash
+// (RFC 5155 §3), a class other than IN. Each parses as a message, so only that check stops it.
+TEST(TransferIn, RecordsNoZoneMayHoldAreRejectedAsZoneFilesAndUpdateRejectThem) {
+  const auto name_wire = [](std::string_view text) {
+    const auto n = name(text);
+    return Bytes(n.wire().begin(), n.wire().end());
+  };
+  Record md;
+  md.owner = name("www.example.com.");
+  md.type = RRType::MD;
+  md.ttl = 300;
+  md.rdata = name_wire("ns1.example.com.");
+  Record reserved = md;
+  reserved.type = static_cast<RRType>(0);
+  reserved.rdata = {1, 2, 3};
+  Record nsec3 =
+      rr("2vptu5timamqttgl4luu9kg21e0aor3s 300 NSEC3 1 0 0 - "
+         "2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A",
+         kOrigin);
+  nsec3.owner = name("not-a-hash.example.com.");
+  Record chaos = a("www", "192.0.2.9");
+  chaos.cls = wire::RRClass::CH;
+  const struct {
+    Record record;
+    std::string_view why;
+  } cases[] = {{md, "obsolete type"},
+               {reserved, "reserved type"},
+               {nsec3, "not a base32hex hash"},
+               {chaos, "is not IN"}};
+  for (const auto& c : cases) {
+    const Bytes msg = message(0, {soa(3), rr("@ 300 NS ns1", kOrigin), c.record, soa(3)});
+    ASSERT_TRUE(wire::Message::parse(msg).has_value()) << c.why;
+    ASSERT_FALSE(zone::check_record(name(kOrigin), c.record).has_value()) << c.why;
+    auto t = start(nullptr);
+    Bytes mine = message(id_of(t), {soa(3), rr("@ 300 NS ns1", kOrigin), c.record, soa(3)});
+    t.receive(mine, t0, kWall);
+    ASSERT_TRUE(t.done()) << c.why;
+    EXPECT_EQ(t.error(), TransferInError::kBadRecord) << c.why;
+    EXPECT_NE(t.reason().find(c.why), std::string::npos) << t.reason();
+  }
+  // In an IXFR (as an addition, and as a removal) too: the zone stays as it was.
+  auto base = build_zone(zone_text(4), kOrigin);
+  for (bool removal : {false, true}) {
+    auto t = start(base);
+    std::vector<Record> seq = {soa(5), soa(4)};
+    if (removal) seq.push_back(md);
+    seq.push_back(soa(5));
+    if (!removal) seq.push_back(md);
+    seq.push_back(soa(5));
+    t.receive(message(id_of(t), seq, RRType::IXFR), t0, kWall);
+    EXPECT_EQ(t.error(), TransferInError::kBadRecord) << removal;
+  }
+}
+
+// RFC 2181 §8, as for zone files and UPDATE: a TTL with the top bit set is stored as 0.
+TEST(TransferIn, ATtlWithTheTopBitSetIsStoredAsZero) {
+  auto t = start(nullptr);
+  Record big = a("big", "192.0.2.77");
+  big.ttl = 0x80000000u;
+  t.receive(message(id_of(t), {soa(3), rr("@ 300 NS ns1", kOrigin), big, soa(3)}), t0, kWall);
+  ASSERT_TRUE(t.ok()) << t.reason();
+  auto r = t.take_result();
+  ASSERT_TRUE(r.zone);
+  const auto s = record_set(*r.zone);
+  EXPECT_TRUE(s.count("big.example.com.\t0\tIN\tA\t192.0.2.77"));
+  EXPECT_FALSE(s.count("big.example.com.\t2147483648\tIN\tA\t192.0.2.77"));
+}
+
 TEST(TransferIn, ASerialThatGoesBackwardsIsRejected) {
   Primary p;
   p.zone = build_zone(zone_text(3), kOrigin);

@@ -178,5 +178,31 @@ class HostilePrimaryTest(unittest.TestCase):
                         self.fake.requests)
         self.assertEqual(uh.soa_serial(self.server.port), GOOD + 1)
 
+    def test_zz_a_full_zone_is_diffed_so_subscribers_hear_only_real_changes(self):
+        # After test_z_: serial GOOD + 1, watched has 192.0.2.2. The primary answers the IXFR
+        # with the whole zone (RFC 1995 §4 allows it), which adds one record and repeats all
+        # the others: subscribers hear that one addition and nothing about the rest.
+        www = dc.DsoClient(self.server.tls_port)
+        try:
+            _, r = www.subscribe("www.example.test", "A")
+            self.assertEqual(r["rcode"], 0, r)
+            self.assertEqual(len(www.pushes(2.0, until=lambda rs: rs)), 1)  # initial state
+            self.fake.scenario = lambda req: sh.axfr(req, GOOD + 2, [
+                "watched.example.test. 300 IN A 192.0.2.2",
+                "watched.example.test. 300 IN A 192.0.2.3"])
+            rcode, _ = sh.send_notify(self.server.port)
+            self.assertEqual(rcode, "NOERROR")
+            ok = uh.wait_for(lambda: uh.soa_serial(self.server.port) == GOOD + 2, 10)
+            self.assertTrue(ok, self.server.log()[-3000:])
+            got = [x.text() for x in self.watcher.pushes(2.0, until=lambda rs: rs)]
+            self.assertEqual(got, ["watched.example.test. A IN +300 192.0.2.3"])
+            self.assertEqual(self.watcher.pushes(0.5), [])
+            self.assertEqual(www.pushes(0.5), [])
+            self.assertRegex(self.server.log(), r"serial %d -> %d \(0 removed, 1 added\)"
+                             % (GOOD + 1, GOOD + 2))
+        finally:
+            www.close()
+
+
 if __name__ == "__main__":
     harness.main()

@@ -297,6 +297,8 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
       // RFC 1995 §2: IXFR over UDP that we cannot answer in one datagram is answered
       // with the current SOA alone, telling the client to use TCP.
       if (question->cls != wire::RRClass::IN) return error(Rcode::REFUSED);
+      // RFC 1034 §4.3.5: an expired (or not yet loaded) secondary copy is not served.
+      if (catalogue && catalogue->unavailable_for(question->name)) return error(Rcode::SERVFAIL);
       const auto* z = catalogue ? catalogue->find_exact(question->name) : nullptr;
       if (z == nullptr || !*z) {
         const bool ours = catalogue && catalogue->find_enclosing(question->name) != nullptr;
@@ -318,6 +320,9 @@ bool Responder::respond(const wire::Message& query, const QueryContext& ctx,
   // We serve class IN only: CH (version.bind and friends) and HS are refused.
   if (question->cls != wire::RRClass::IN) return error(Rcode::REFUSED);
   if (!catalogue) return error(Rcode::REFUSED);
+  // RFC 1034 §4.3.5: a secondary zone past its expire time (or never loaded) is answered
+  // SERVFAIL rather than from a copy that may be obsolete.
+  if (catalogue->unavailable_for(question->name)) return error(Rcode::SERVFAIL);
 
   LookupResult& r = scratch().lookup;
   lookup(*catalogue, question->name, qtype, r);

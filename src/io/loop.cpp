@@ -102,6 +102,10 @@ void Loop::cancel(TimerId id) {
   impl_->timers.erase(it);
 }
 
+asio::io_context& Loop::context() {
+  return impl_->ctx;
+}
+
 Result<void> Loop::open_udp(DatagramHandler h) {
   impl_->on_datagram = std::move(h);
   std::error_code ec;

@@ -13,6 +13,10 @@
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
 
+namespace asio {
+class io_context;
+}  // namespace asio
+
 namespace dnspush::io {
 
 class Loop {
@@ -45,6 +49,9 @@ class Loop {
   // Sends a datagram from the matching family's socket (loop thread only). Errors are
   // dropped: UDP senders retry by design (RFC 1996 §3.6).
   void send_udp(const Endpoint& to, std::span<const std::uint8_t> bytes);
+
+  // The loop's Asio context, for io/'s own clients on this thread (tcp_exchange.hpp).
+  asio::io_context& context();
 
  private:
   struct Impl;

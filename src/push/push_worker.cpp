@@ -136,6 +136,12 @@ SubscribeResult PushWorker::subscribe(SessionId session, std::uint16_t message_i
 
   // RFC 8765 §6.2.2 NOTAUTH: names outside our zones (we serve class IN only), and names at
   // or below a delegation.
+  // An expired (or not yet transferred) secondary zone: nothing true can be said about it
+  // now, so no subscription starts there (RFC 8765 §6.2.2 SERVFAIL, with a Retry Delay).
+  if (snapshot.unavailable_for(req->name)) {
+    ++counters_.subscribe_servfail_unavailable;
+    return refuse(Rcode::SERVFAIL, cfg_.retry_delay_servfail, "the zone is not being served");
+  }
   const auto* zp = req->cls == RRClass::IN || req->cls == RRClass::ANY
                        ? snapshot.find_enclosing(req->name)
                        : nullptr;

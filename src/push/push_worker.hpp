@@ -86,7 +86,8 @@ struct PushCounters {
   std::uint64_t subscribe_refused_session_limit = 0;
   std::uint64_t subscribe_refused_worker_limit = 0;
   std::uint64_t subscribe_servfail_stale = 0;
-  std::uint64_t protocol_errors = 0;  // every kAbort
+  std::uint64_t subscribe_servfail_unavailable = 0;  // an expired or unloaded secondary zone
+  std::uint64_t protocol_errors = 0;                 // every kAbort
   std::uint64_t unsubscribe_removed = 0;
   std::uint64_t unsubscribe_legacy = 0;  // draft-form (NAME TYPE CLASS) UNSUBSCRIBEs seen
   std::uint64_t unsubscribe_unmatched = 0;

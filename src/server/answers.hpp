@@ -21,10 +21,12 @@ namespace dnspush::server {
 
 enum class WithQuestion { kNo, kYes };
 
+// `authoritative` sets AA (a NOTIFY response, RFC 1996 §4.7).
+
 std::vector<std::uint8_t> rcode_answer(const wire::Message& request, wire::Rcode rcode,
                                        WithQuestion q, const auth::QueryContext& ctx,
                                        const auth::ResponderOptions& opts,
                                        const std::optional<wire::TsigVerifyResult>& tsig,
-                                       std::uint64_t now);
+                                       std::uint64_t now, bool authoritative = false);
 
 }  // namespace dnspush::server

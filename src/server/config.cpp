@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <array>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -165,6 +166,59 @@ Result<void> acl(Section& s, std::string_view k, const std::vector<wire::TsigKey
     }
   }
   return {};
+}
+
+// The [[key]] named `name`, or an error naming `where`.
+Result<wire::TsigKey> find_key(const std::vector<wire::TsigKey>& keys, const std::string& name,
+                               const std::string& where) {
+  auto n = wire::Name::from_text(name);
+  for (const auto& k : keys) {
+    if (n && k.name == *n) return k;
+  }
+  return fail(Errc::kInvalidConfig, where + ": \"" + name + "\" is not a configured [[key]]");
+}
+
+// `primaries = [ "192.0.2.1:53", { address = "192.0.2.2:53", key = "xfr-key" } ]`.
+Result<std::vector<PrimaryConfig>> primaries(Section& s, std::string_view k,
+                                             const std::vector<wire::TsigKey>& keys) {
+  std::vector<PrimaryConfig> out;
+  const auto* n = s.get(k);
+  if (n == nullptr) return out;
+  const auto* arr = n->as_array();
+  if (arr == nullptr) {
+    return fail(Errc::kInvalidConfig,
+                s.key(k) +
+                    ": expected an array of addresses like \"192.0.2.1:53\" or tables "
+                    "like { address = \"192.0.2.1:53\", key = \"name\" }");
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const std::string prefix = s.key(k) + "[" + std::to_string(i) + "]";
+    PrimaryConfig p;
+    std::string address, key;
+    if (const auto v = (*arr)[i].value<std::string>(); (*arr)[i].is_string() && v) {
+      address = *v;
+    } else if (const auto* t = (*arr)[i].as_table()) {
+      Section r(t, prefix);
+      if (auto e = r.string("address", address); !e) return tl::unexpected(e.error());
+      if (auto e = r.string("key", key); !e) return tl::unexpected(e.error());
+      if (auto e = r.no_unknown_keys(); !e) return tl::unexpected(e.error());
+      if (address.empty()) return fail(Errc::kInvalidConfig, prefix + ".address: missing");
+    } else {
+      return fail(Errc::kInvalidConfig,
+                  prefix + ": expected \"address:port\" or { address = ..., key = ... }");
+    }
+    auto e = io::Endpoint::parse(address);
+    if (!e) return fail(Errc::kInvalidConfig, prefix + ": " + e.error().message);
+    if (e->port == 0) return fail(Errc::kInvalidConfig, prefix + ": port 0 is not a port");
+    p.address = *e;
+    if (!key.empty()) {
+      auto kk = find_key(keys, key, prefix + ".key");
+      if (!kk) return tl::unexpected(kk.error());
+      p.key = *kk;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 #define DNSPUSH_TRY(expr)                                         \
@@ -473,9 +527,64 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
       std::int64_t wb = 0;
       DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
       zc.write_back_interval = std::chrono::seconds(wb);
+      // Secondary zones (RFC 1034 §4.3.5): primaries instead of a file.
+      auto prim = primaries(s, "primaries", c.keys);
+      if (!prim) return tl::unexpected(prim.error());
+      zc.primaries = std::move(*prim);
+      SecondaryConfig& sc = zc.secondary;
+      const std::array<std::pair<const char*, std::optional<std::chrono::seconds>*>, 3> timers{
+          {{"refresh-s", &sc.refresh}, {"retry-s", &sc.retry}, {"expire-s", &sc.expire}}};
+      std::vector<std::string> secondary_keys;
+      for (const auto& [name, slot] : timers) {
+        std::int64_t v = -1;
+        DNSPUSH_TRY(s.integer(name, v, 1, 0x7FFFFFFF));
+        if (v >= 0) {
+          *slot = std::chrono::seconds(v);
+          secondary_keys.push_back(name);
+        }
+      }
+      const auto note = [&](std::string_view k) {
+        if (t->get(k) != nullptr) secondary_keys.emplace_back(k);
+      };
+      DNSPUSH_TRY(s.boolean("forward-updates", sc.forward_updates));
+      note("forward-updates");
+      DNSPUSH_TRY(s.boolean("request-ixfr", sc.request_ixfr));
+      note("request-ixfr");
+      DNSPUSH_TRY(s.integer("max-transfer-bytes", sc.max_transfer_bytes, 65536, 1LL << 40));
+      note("max-transfer-bytes");
+      DNSPUSH_TRY(s.integer("max-transfer-records", sc.max_transfer_records, 2, 1'000'000'000));
+      note("max-transfer-records");
+      std::int64_t xfr_time = sc.max_transfer_time.count();
+      DNSPUSH_TRY(s.integer("max-transfer-time-s", xfr_time, 1, 86400));
+      sc.max_transfer_time = std::chrono::seconds(xfr_time);
+      note("max-transfer-time-s");
       DNSPUSH_TRY(s.no_unknown_keys());
       if (zc.origin.empty()) return fail(Errc::kInvalidConfig, prefix + ".origin: missing");
-      if (file.empty()) return fail(Errc::kInvalidConfig, prefix + ".file: missing");
+      if (zc.is_secondary()) {
+        if (!file.empty()) {
+          return fail(Errc::kInvalidConfig,
+                      prefix +
+                          ".file: a secondary zone (primaries) has no file: its data "
+                          "comes by zone transfer");
+        }
+        // A secondary never changes its copy itself (RFC 2136 §6: it forwards).
+        if (!zc.update.empty()) {
+          return fail(Errc::kInvalidConfig,
+                      prefix +
+                          ".update: a secondary zone takes no UPDATE itself; see "
+                          "forward-updates");
+        }
+      } else {
+        if (file.empty()) {
+          return fail(Errc::kInvalidConfig, prefix +
+                                                ".file: missing (or primaries, for a "
+                                                "secondary zone)");
+        }
+        if (!secondary_keys.empty()) {
+          return fail(Errc::kInvalidConfig, prefix + "." + secondary_keys.front() +
+                                                ": only for a secondary zone (primaries)");
+        }
+      }
       auto name = wire::Name::from_text(zc.origin);
       if (!name) {
         return fail(Errc::kInvalidConfig,
@@ -488,7 +597,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                                                 std::to_string(j) + "]");
         }
       }
-      zc.file = resolve(base, file);
+      if (!file.empty()) zc.file = resolve(base, file);
       c.zones.push_back(std::move(zc));
     }
   }

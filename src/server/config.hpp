@@ -22,9 +22,31 @@
 
 namespace dnspush::server {
 
+// A primary of a secondary zone: where its transfers come from (RFC 5936, RFC 1995), whose
+// NOTIFYs are accepted (RFC 1996 §3.10) and where UPDATEs are forwarded (RFC 2136 §6).
+struct PrimaryConfig {
+  io::Endpoint address;
+  std::optional<wire::TsigKey> key;  // signs our requests; its answers must verify
+};
+
+// A secondary zone's knobs (docs/CONFIG.md). The timers override the SOA's fields.
+struct SecondaryConfig {
+  std::optional<std::chrono::seconds> refresh, retry, expire;
+  bool forward_updates = false;  // UPDATE: forwarded to the primary, else REFUSED
+  bool request_ixfr = true;      // false: always AXFR
+  std::size_t max_transfer_bytes = std::size_t{256} << 20;
+  std::size_t max_transfer_records = 4'000'000;
+  std::chrono::seconds max_transfer_time{600};
+};
+
 struct ZoneConfig {
   std::string origin;          // as written, validated as a domain name
-  std::filesystem::path file;  // absolute
+  std::filesystem::path file;  // absolute; empty for a secondary zone
+  // Not empty: a secondary zone, whose data comes from these primaries, in order of
+  // preference, instead of a file.
+  std::vector<PrimaryConfig> primaries;
+  SecondaryConfig secondary;
+  bool is_secondary() const { return !primaries.empty(); }
   // Who may UPDATE (RFC 2136 §3.3) and transfer (AXFR/IXFR) the zone; empty: nobody.
   // Every key a rule names is in Config::keys.
   xfr::Acl update;

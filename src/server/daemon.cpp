@@ -70,6 +70,7 @@ Result<std::shared_ptr<const zone::Catalogue>> load_zones(const Config& c) {
   for (const auto& zc : c.zones) {
     auto origin = wire::Name::from_text(zc.origin);
     if (!origin) return fail(Errc::kInvalidConfig, zc.origin + ": " + origin.error().message);
+    if (zc.is_secondary()) continue;  // no file: its data comes from its primaries
     auto z = zone::load_zone_file(zc.file.string(), *origin);
     if (!z) {
       // The loader's message is "file:line: reason"; make sure the file is named.

@@ -8,6 +8,7 @@
 #include "wire/tsig.hpp"
 #include "xfr/acl.hpp"
 #include "xfr/transfer_out.hpp"
+#include "zone/changeset.hpp"
 
 namespace dnspush::server {
 namespace {
@@ -21,6 +22,9 @@ xfr::IpAddress ip_of(const auth::ClientAddress& a) {
 }
 
 LogLimiter bad_tsig_log;
+LogLimiter forward_log;
+LogLimiter notify_log;
+LogLimiter refused_notify_log;
 LogLimiter refused_transfer_log;
 LogLimiter transfer_log;
 
@@ -60,6 +64,10 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
     return;
   }
   auto m = wire::Message::parse(query);
+  if (m && h->opcode == wire::Opcode::NOTIFY) {
+    notify(query, *m, ctx, std::move(reply));
+    return;
+  }
   if (m && h->opcode == wire::Opcode::UPDATE) {
     update(query, std::move(*m), ctx, std::move(reply));
     return;
@@ -74,9 +82,7 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
     signed_query(query, *m, ctx, std::move(reply));
     return;
   }
-  // Everything else, malformed messages (FORMERR) and NOTIFY included: we are primary for
-  // every zone we hold, so a NOTIFY is an opcode we do not implement here (RFC 1996
-  // §3.12: the sender then stops retrying), which is what the responder answers.
+  // Everything else, malformed messages included (FORMERR).
   std::vector<std::uint8_t> out;
   if (m ? responder_.respond(*m, ctx, out) : responder_.respond(query, ctx, out)) {
     reply.send(std::move(out));
@@ -87,6 +93,24 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
 // writer gets only verified UPDATEs and a flood of bad signatures never reaches its queue.
 void Dispatcher::update(std::span<const std::uint8_t> bytes, wire::Message m,
                         const auth::QueryContext& ctx, io::Reply reply) const {
+  const ZoneConfig* secondary_zone =
+      secondary_ && m.questions.size() == 1 ? secondary_->zone(m.questions[0].name) : nullptr;
+  if (secondary_zone && secondary_zone->secondary.forward_updates) {
+    // RFC 2136 §6: the primary decides (its TSIG keys, its policy); the message goes on
+    // unverified and its answer comes back unchanged. SERVFAIL when no primary answers.
+    std::uint64_t suppressed = 0;
+    if (forward_log.allow(Clock::now(), suppressed)) {
+      spdlog::info("UPDATE of {} from {}: forwarded to the primary{}",
+                   m.questions[0].name.to_text(), ip_of(ctx.client).to_text(),
+                   suppressed_note(suppressed));
+    }
+    auto servfail =
+        rcode_answer(m, Rcode::SERVFAIL, WithQuestion::kNo, ctx, responder_.options(), {}, now_());
+    secondary_->forward_update(*secondary_zone,
+                               std::vector<std::uint8_t>(bytes.begin(), bytes.end()),
+                               std::move(servfail), std::move(reply));
+    return;
+  }
   std::optional<wire::TsigVerifyResult> v;
   if (m.tsig_offset) {
     const std::uint64_t now = now_();
@@ -98,7 +122,68 @@ void Dispatcher::update(std::span<const std::uint8_t> bytes, wire::Message m,
       return;
     }
   }
+  if (secondary_zone) {
+    // A secondary changes only by transfer from its primary; forwarding is off.
+    reply.send(
+        rcode_answer(m, Rcode::REFUSED, WithQuestion::kNo, ctx, responder_.options(), v, now_()));
+    return;
+  }
   zones_.submit_update(UpdateRequest{std::move(m), std::move(v), ctx, std::move(reply)});
+}
+
+// RFC 1996: a NOTIFY is a hint to check now. Only for our secondary zones and only from
+// their primaries (§3.10; BIND likewise answers others REFUSED); the check itself goes to
+// the primary, signed when its key says so, so a forged NOTIFY costs at most one check,
+// and NOTIFYs arriving during a check coalesce into one more (§4.4).
+void Dispatcher::notify(std::span<const std::uint8_t> bytes, const wire::Message& m,
+                        const auth::QueryContext& ctx, io::Reply reply) const {
+  const std::uint64_t now = now_();
+  std::optional<wire::TsigVerifyResult> v;
+  auto answer = [&](Rcode rcode) {
+    auto out = rcode_answer(m, rcode, WithQuestion::kYes, ctx, responder_.options(), v, now,
+                            rcode == Rcode::NOERROR);
+    reply.send(std::move(out));
+  };
+  if (m.tsig_offset) {
+    v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
+    if (!v->ok()) {
+      log_bad_tsig("NOTIFY", m, ctx, *v);
+      return answer(v->response_rcode());
+    }
+  }
+  // RFC 1996 §3.7: one question, the zone's SOA.
+  if (m.questions.size() != 1 || m.questions[0].type != RRType::SOA ||
+      m.questions[0].cls != wire::RRClass::IN) {
+    return answer(Rcode::FORMERR);
+  }
+  const auto& origin = m.questions[0].name;
+  const ZoneConfig* zc = secondary_ ? secondary_->zone(origin) : nullptr;
+  // §3.12: for zones we do not follow we implement no NOTIFY: the sender stops retrying.
+  if (zc == nullptr) return answer(Rcode::NOTIMP);
+  const auto from = ip_of(ctx.client);
+  const auto primary = SecondaryService::primary_at(*zc, from);
+  if (!primary) {
+    std::uint64_t suppressed = 0;
+    if (refused_notify_log.allow(Clock::now(), suppressed)) {
+      spdlog::warn("NOTIFY for {} from {}: not a primary of the zone, refused (RFC 1996 §3.10){}",
+                   origin.to_text(), from.to_text(), suppressed_note(suppressed));
+    }
+    return answer(Rcode::REFUSED);
+  }
+  std::uint64_t suppressed = 0;
+  if (notify_log.allow(Clock::now(), suppressed)) {
+    std::string hint;
+    for (const auto& r : m.answers) {
+      if (r.type == RRType::SOA && r.owner == origin) {
+        hint = " (serial " + std::to_string(zone::soa_serial(r.rdata).value()) + ")";
+      }
+    }
+    spdlog::info("NOTIFY for {} from {}{}: checking{}", origin.to_text(), from.to_text(), hint,
+                 suppressed_note(suppressed));
+  }
+  secondary_->notify(origin, *primary);
+  // §4.7: the request echoed with QR (and AA) set.
+  answer(Rcode::NOERROR);
 }
 
 void Dispatcher::log_bad_tsig(const char* what, const wire::Message& m,
@@ -155,6 +240,8 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   auto cat = responder_.catalogue();
   const auto* z = cat ? cat->find_exact(q.name) : nullptr;
   const ZoneConfig* zc = zones_.zone_config(q.name);
+  // RFC 1034 §4.3.5: an expired secondary copy (or none yet) is not handed on.
+  if (cat && cat->unavailable(q.name)) return refuse(Rcode::SERVFAIL);
   // RFC 5936 §2.2.1 note e: not a zone of ours.
   if (z == nullptr || zc == nullptr) return refuse(Rcode::NOTAUTH);
   const wire::Name* key = v && v->key ? &v->key->name : nullptr;

@@ -1,7 +1,9 @@
-// Routes each request by opcode (io threads): UPDATE to the zone writer, AXFR/IXFR over
+// Routes each request by opcode (io threads): UPDATE to the zone writer (or, for a
+// secondary zone, forwarded to its primary, RFC 2136 §6, or REFUSED), AXFR/IXFR over
 // TCP/TLS to a transfer-out stream (RFC 5936, RFC 1995) behind TSIG and the zone's ACL,
-// NOTIFY (we are primary only, so RFC 1996 §3.12: NOTIMP) and every other query to the
-// auth::Responder; TSIG-signed queries are verified and their answers signed (RFC 8945).
+// NOTIFY for a secondary zone to its refresh (RFC 1996; from anyone but its primaries
+// REFUSED; for other zones NOTIMP, §3.12) and every other query to the auth::Responder;
+// TSIG-signed queries are verified and their answers signed (RFC 8945).
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include "auth/query_context.hpp"
 #include "auth/responder.hpp"
 #include "io/server.hpp"
+#include "server/secondary.hpp"
 #include "server/zone_manager.hpp"
 #include "wire/message.hpp"
 
@@ -21,12 +24,14 @@ class Dispatcher {
  public:
   // Both must outlive the dispatcher. At most `max_transfers` AXFR/IXFR answers are being
   // sent at once; more requests are answered REFUSED until one ends.
+  // `secondary` (may be null: no secondary zones) must outlive the dispatcher too.
   Dispatcher(const auth::Responder& responder, ZoneManager& zones, std::size_t max_transfers = 16,
-             WallClock now = system_seconds)
+             WallClock now = system_seconds, SecondaryService* secondary = nullptr)
       : responder_(responder),
         zones_(zones),
         now_(std::move(now)),
-        transfers_(std::make_shared<TransferCount>(max_transfers)) {}
+        transfers_(std::make_shared<TransferCount>(max_transfers)),
+        secondary_(secondary) {}
 
   std::size_t transfers_in_progress() const { return transfers_->active.load(); }
 
@@ -52,6 +57,8 @@ class Dispatcher {
                 const auth::QueryContext& ctx, io::Reply reply) const;
   void update(std::span<const std::uint8_t> bytes, wire::Message m, const auth::QueryContext& ctx,
               io::Reply reply) const;
+  void notify(std::span<const std::uint8_t> bytes, const wire::Message& m,
+              const auth::QueryContext& ctx, io::Reply reply) const;
   void log_bad_tsig(const char* what, const wire::Message& m, const auth::QueryContext& ctx,
                     const wire::TsigVerifyResult& v) const;
   void signed_query(std::span<const std::uint8_t> bytes, const wire::Message& m,
@@ -69,6 +76,7 @@ class Dispatcher {
   ZoneManager& zones_;
   WallClock now_;
   std::shared_ptr<TransferCount> transfers_;
+  SecondaryService* secondary_;
 };
 
 }  // namespace dnspush::server

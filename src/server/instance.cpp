@@ -9,6 +9,7 @@
 #include "server/dispatcher.hpp"
 #include "server/notify_sender.hpp"
 #include "server/push_service.hpp"
+#include "server/secondary.hpp"
 
 namespace dnspush::server {
 
@@ -59,6 +60,7 @@ struct Instance::Impl {
   auth::Responder responder;
   std::unique_ptr<ZoneManager> zones;
   std::shared_ptr<NotifySender> notify;
+  std::unique_ptr<SecondaryService> secondary;
   std::unique_ptr<Dispatcher> dispatcher;
   std::shared_ptr<PushService> push;
   std::unique_ptr<io::Server> io;
@@ -83,8 +85,10 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   impl->zones = std::move(*zones);
   impl->notify = NotifySender::create(c, o.now);
   impl->zones->add_listener(impl->notify);
-  impl->dispatcher =
-      std::make_unique<Dispatcher>(impl->responder, *impl->zones, c.max_transfers_out, o.now);
+  // Secondary zones follow their primaries (NOTIFY in, IXFR/AXFR in, timers).
+  impl->secondary = SecondaryService::create(c, *impl->zones, impl->responder, o.now);
+  impl->dispatcher = std::make_unique<Dispatcher>(
+      impl->responder, *impl->zones, c.max_transfers_out, o.now, impl->secondary.get());
 
   io::ServerOptions so;
   so.dns = c.dns;
@@ -147,6 +151,7 @@ void Instance::start() {
   if (impl_->started) return;
   impl_->started = true;
   impl_->notify->start();
+  impl_->secondary->start();  // before the writer: copies expired while down stay unserved
   impl_->zones->start();
   impl_->io->start();
 }
@@ -154,6 +159,9 @@ void Instance::start() {
 void Instance::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  // Transfers first (nothing more is submitted), then the writer (its callbacks to the
+  // secondary loop are dropped by then).
+  impl_->secondary->stop();
   impl_->zones->stop();
   impl_->notify->stop();
   if (impl_->push && impl_->started) {
@@ -170,6 +178,7 @@ PushService* Instance::push() {
 
 void Instance::reload() {
   impl_->zones->reload();
+  impl_->secondary->refresh_all();
 }
 
 const Config& Instance::config() const {

@@ -94,6 +94,7 @@ struct ZoneManager::Impl {
   bool drain_posted = false;
   bool accepting = true;
   bool stopped = false;
+  std::atomic<bool> started{false};
 
   Impl(Config c, auth::Responder& r, ZoneManagerOptions o, zone::Journal j)
       : config(std::move(c)),
@@ -104,6 +105,11 @@ struct ZoneManager::Impl {
   ~Impl() { join_compaction(); }
 
   Result<std::shared_ptr<const zone::Zone>> load_zone(const ZoneConfig& zc, bool log);
+  // A secondary zone's copy from the journal alone (snapshot + changesets); null when the
+  // journal holds none.
+  Result<std::shared_ptr<const zone::Zone>> load_secondary(const wire::Name& origin);
+  void apply_transfer(TransferCommit& t);
+  void mark_expired(const wire::Name& origin, bool expired);
   void reload_zone(const ZoneConfig& zc);
   void drain();
   void process_batch(std::deque<UpdateRequest>& batch);
@@ -159,6 +165,30 @@ Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_zone(const Zon
   return z;
 }
 
+Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_secondary(
+    const wire::Name& origin) {
+  zone::JournalLoadInfo info;
+  auto z = journal.load(origin, nullptr, &info);
+  if (!z && z.error().code == Errc::kNotFound) {
+    spdlog::info(
+        "zone {}: secondary, no copy in the journal yet: SERVFAIL until the first "
+        "transfer",
+        origin.to_text());
+    return std::shared_ptr<const zone::Zone>();
+  }
+  if (!z) {
+    return fail(z.error().code, "zone " + origin.to_text() + ": journal: " + z.error().message +
+                                    " (a secondary zone: removing its journal makes it "
+                                    "transfer the zone afresh)");
+  }
+  spdlog::info(
+      "zone {}: secondary copy loaded from the journal: serial {} ({} records, {} "
+      "changeset{} replayed)",
+      origin.to_text(), (*z)->serial().value(), (*z)->record_count(), info.replayed,
+      info.replayed == 1 ? "" : "s");
+  return z;
+}
+
 Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
                                                          auth::Responder& responder,
                                                          ZoneManagerOptions o) {
@@ -179,12 +209,22 @@ Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
   auto impl = std::make_unique<Impl>(c, responder, std::move(o), std::move(*j));
   auto cat = std::make_shared<const zone::Catalogue>();
   for (const auto& zc : impl->config.zones) {
-    auto z = impl->load_zone(zc, true);
-    if (!z) return tl::unexpected(z.error());
-    cat = cat->with(*z);
     auto st = std::make_unique<Impl::ZoneState>();
     st->config = &zc;
-    st->origin = (*z)->origin();
+    if (zc.is_secondary()) {
+      auto origin = wire::Name::from_text(zc.origin);
+      if (!origin) return fail(Errc::kInvalidConfig, zc.origin + ": " + origin.error().message);
+      st->origin = *origin;
+      auto z = impl->load_secondary(*origin);
+      if (!z) return tl::unexpected(z.error());
+      // No copy yet: configured but unavailable (SERVFAIL) until the first transfer.
+      cat = *z ? cat->with(*z) : cat->with_unavailable(*origin, true);
+    } else {
+      auto z = impl->load_zone(zc, true);
+      if (!z) return tl::unexpected(z.error());
+      cat = cat->with(*z);
+      st->origin = (*z)->origin();
+    }
     impl->zones.emplace(st->origin, std::move(st));
   }
   impl->catalogue = cat;
@@ -203,6 +243,7 @@ void ZoneManager::add_listener(std::shared_ptr<ChangesetListener> l) {
 }
 
 void ZoneManager::start() {
+  impl_->started = true;
   impl_->loop.start();
 }
 
@@ -245,8 +286,101 @@ void ZoneManager::submit_update(UpdateRequest request) {
 void ZoneManager::reload() {
   Impl* raw = impl_.get();
   impl_->loop.post([raw] {
-    for (const auto& zc : raw->config.zones) raw->reload_zone(zc);
+    for (const auto& zc : raw->config.zones) {
+      if (!zc.is_secondary()) raw->reload_zone(zc);
+    }
   });
+}
+
+void ZoneManager::submit_transfer(TransferCommit t) {
+  Impl* raw = impl_.get();
+  auto shared = std::make_shared<TransferCommit>(std::move(t));
+  impl_->loop.post([raw, shared] { raw->apply_transfer(*shared); });
+}
+
+void ZoneManager::set_expired(const wire::Name& origin, bool expired) {
+  Impl* raw = impl_.get();
+  raw->loop.post([raw, origin, expired] { raw->mark_expired(origin, expired); });
+}
+
+void ZoneManager::expire_before_start(const wire::Name& origin) {
+  if (impl_->started) return set_expired(origin, true);
+  impl_->mark_expired(origin, true);  // the writer's thread does not run yet
+}
+
+void ZoneManager::Impl::mark_expired(const wire::Name& origin, bool expired) {
+  auto cat = catalogue ? catalogue : std::make_shared<const zone::Catalogue>();
+  if (cat->unavailable(origin) == expired) return;
+  // RFC 1034 §4.3.5: the copy is kept (a later transfer is diffed against it) but not
+  // answered from. The version does not move: no commit, nothing to push.
+  catalogue = cat->with_unavailable(origin, expired);
+  responder.set_catalogue(catalogue);
+  if (expired) {
+    spdlog::warn(
+        "zone {}: expired (no successful refresh within the SOA expire time): "
+        "answering SERVFAIL until a primary answers",
+        origin.to_text());
+  } else {
+    spdlog::info("zone {}: current again", origin.to_text());
+  }
+}
+
+// A transfer is one more source of changesets (DESIGN.md): journalled in one transaction,
+// then published and announced exactly like a batch of UPDATEs.
+void ZoneManager::Impl::apply_transfer(TransferCommit& t) {
+  const auto refuse = [&](std::string why) {
+    if (t.done) t.done(fail(Errc::kRefused, std::move(why)));
+  };
+  const auto zs = zones.find(t.origin);
+  if (zs == zones.end() || !zs->second->config->is_secondary()) {
+    return refuse("not a secondary zone");
+  }
+  auto& r = t.result;
+  auto cur = current(t.origin);
+  if (cur != r.base) return refuse("the zone changed while the transfer ran");
+  auto cat = catalogue ? catalogue : std::make_shared<const zone::Catalogue>();
+  const bool was_unavailable = cat->unavailable(t.origin);
+
+  if (r.zone) {
+    // A first copy: nothing to continue, so the journal starts over from a snapshot.
+    if (auto ok = journal.reset(zone::Journal::encode_snapshot(*r.zone)); !ok) {
+      return refuse("journal: " + ok.error().message);
+    }
+    catalogue = cat->with(r.zone, version)->with_unavailable(t.origin, false);
+    responder.set_catalogue(catalogue);
+    spdlog::info("zone {}: first copy, serial {} ({} records)", t.origin.to_text(),
+                 r.zone->serial().value(), r.zone->record_count());
+    after_commit(t.origin);
+    if (t.done) t.done(r.zone->serial());
+    return;
+  }
+  if (r.steps.empty()) {
+    if (was_unavailable && cur) mark_expired(t.origin, false);
+    if (t.done) t.done(cur ? cur->serial() : r.serial);
+    return;
+  }
+  std::vector<zone::Journal::Entry> entries;
+  entries.reserve(r.steps.size());
+  for (const auto& s : r.steps) entries.push_back({&t.origin, &s.changeset});
+  // Durable before it is served, as for UPDATE: one transaction for the whole transfer.
+  if (auto ok = journal.append_batch(entries); !ok) {
+    spdlog::error("zone {}: journal write failed, the transfer is not committed: {}",
+                  t.origin.to_text(), ok.error().message);
+    return refuse("journal: " + ok.error().message);
+  }
+  std::vector<Change> changes;
+  changes.reserve(r.steps.size());
+  auto before = r.base;
+  for (auto& s : r.steps) {
+    changes.push_back(Change{t.origin, before, s.after, std::move(s.changeset)});
+    before = s.after;
+  }
+  // The same catalogue publishes the new version and ends an expiry.
+  if (was_unavailable) catalogue = cat->with_unavailable(t.origin, false);
+  announce(publish(changes));
+  if (was_unavailable) spdlog::info("zone {}: current again", t.origin.to_text());
+  after_commit(t.origin);
+  if (t.done) t.done(before->serial());
 }
 
 // A reloaded zone file is one more source of changesets (DESIGN.md): the difference from

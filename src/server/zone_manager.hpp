@@ -25,6 +25,7 @@
 #include "server/config.hpp"
 #include "wire/message.hpp"
 #include "wire/tsig.hpp"
+#include "xfr/transfer_in.hpp"
 #include "zone/journal.hpp"
 
 namespace dnspush::server {
@@ -47,6 +48,14 @@ struct UpdateRequest {
   std::optional<wire::TsigVerifyResult> tsig;  // set and ok() when the UPDATE was signed
   auth::QueryContext ctx;
   io::Reply reply;
+};
+
+// A secondary zone's completed transfer (xfr::TransferIn), handed to the writer to commit.
+struct TransferCommit {
+  wire::Name origin;
+  xfr::TransferInResult result;
+  // Called on the writer's thread: the serial now served, or why nothing was committed.
+  std::function<void(Result<Serial>)> done;
 };
 
 struct ZoneManagerOptions {
@@ -73,7 +82,22 @@ class ZoneManager {
   void submit_update(UpdateRequest request);
   // SIGHUP: re-reads the master files; a file whose serial is newer than the zone becomes a
   // changeset (journalled, published, announced like an UPDATE); otherwise the zone is kept.
+  // Secondary zones have no file: they are left to their primaries.
   void reload();
+
+  // A secondary zone's transfer: committed like an UPDATE (its changesets in one journal
+  // transaction, then published and announced, one commit per changeset, in order), so a
+  // push subscriber cannot tell it from a change made here; a first copy (no zone yet)
+  // replaces the zone's journal with a snapshot and is published without a commit (no one
+  // can be subscribed to a zone never served). Refused when the zone changed since the
+  // transfer started from it (result.base). A committed transfer also ends an expiry.
+  void submit_transfer(TransferCommit t);
+  // Marks a secondary zone expired (SERVFAIL, RFC 1034 §4.3.5) or current again, on the
+  // writer's thread. Any thread.
+  void set_expired(const wire::Name& origin, bool expired);
+  // The same at once, for a copy already overdue at start-up (so it is never served).
+  // Only before start(), from the thread that calls start().
+  void expire_before_start(const wire::Name& origin);
 
   const zone::Journal& journal() const;
   const wire::TsigKeyring& keyring() const;

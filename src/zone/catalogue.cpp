@@ -42,6 +42,27 @@ const std::shared_ptr<const Zone>* Catalogue::find_exact(const wire::Name& origi
   return it == zones_.end() ? nullptr : &it->second;
 }
 
+std::shared_ptr<const Catalogue> Catalogue::with_unavailable(const wire::Name& origin,
+                                                             bool unavailable) const {
+  auto c = std::make_shared<Catalogue>(*this);
+  if (unavailable) {
+    c->unavailable_.insert(origin);
+  } else {
+    c->unavailable_.erase(origin);
+  }
+  return c;
+}
+
+bool Catalogue::unavailable_for(const wire::Name& name) const {
+  if (unavailable_.empty()) return false;
+  wire::Name n = name;
+  while (true) {
+    if (unavailable_.contains(n)) return true;
+    if (zones_.contains(n) || n.is_root()) return false;
+    n = n.parent();
+  }
+}
+
 std::vector<std::shared_ptr<const Zone>> Catalogue::zones() const {
   std::vector<std::shared_ptr<const Zone>> out;
   out.reserve(zones_.size());

@@ -612,6 +612,32 @@ Result<void> Journal::install_snapshot(const EncodedSnapshot& s,
   return txn->commit(env_->map_size);
 }
 
+Result<void> Journal::reset(const EncodedSnapshot& s) {
+  auto txn = Txn::begin(env_->env, true);
+  if (!txn) return tl::unexpected(txn.error());
+  const std::string zkey = zone_key(s.origin);
+  auto meta = read_meta(txn->get(), env_->meta, zkey, s.origin);
+  if (!meta) return tl::unexpected(meta.error());
+  auto all = list_changesets(txn->get(), env_->changesets, zkey);
+  if (!all) return tl::unexpected(all.error());
+  std::vector<std::uint64_t> doomed;  // copied first: deleting invalidates the spans
+  for (const auto& c : *all) doomed.push_back(c.seq);
+  for (std::uint64_t seq : doomed) {
+    if (auto ok = del(txn->get(), env_->changesets, changeset_key(zkey, seq)); !ok) return ok;
+  }
+  if (auto ok = put(txn->get(), env_->snapshots, zkey, s.bytes, 0, env_->map_size); !ok) return ok;
+  // The sequence keeps counting up: keys are never reused within a zone.
+  meta->has_last = true;
+  meta->last_serial = s.serial;
+  meta->count = 0;
+  meta->bytes = 0;
+  if (auto ok = put(txn->get(), env_->meta, zkey, codec::encode_meta(*meta), 0, env_->map_size);
+      !ok) {
+    return ok;
+  }
+  return txn->commit(env_->map_size);
+}
+
 Result<void> Journal::drop(const wire::Name& origin) {
   auto txn = Txn::begin(env_->env, true);
   if (!txn) return tl::unexpected(txn.error());

@@ -157,6 +157,11 @@ class Journal {
   Result<void> install_snapshot(const EncodedSnapshot& s,
                                 const std::optional<JournalLimits>& limits = std::nullopt);
 
+  // Replaces everything the journal holds for the zone with this snapshot, in one
+  // transaction: a secondary's first full transfer (there is no chain to continue). IXFR
+  // out then reaches back to the snapshot's serial only.
+  Result<void> reset(const EncodedSnapshot& s);
+
   // Removes everything the journal holds for the zone.
   Result<void> drop(const wire::Name& origin);
 

@@ -38,7 +38,8 @@ bool may_coexist_with_cname(RRType t) {
   return t == RRType::CNAME || t == RRType::RRSIG || t == RRType::NSEC;
 }
 
-// Rules that concern one record on its own.
+}  // namespace
+
 Result<void> check_record(const Name& origin, const Record& r) {
   // Built only on failure: this runs for every record of every zone load.
   const auto what = [&r] { return describe(r.owner, r.type); };
@@ -69,6 +70,8 @@ Result<void> check_record(const Name& origin, const Record& r) {
   }
   return {};
 }
+
+namespace {
 
 bool same_spelling(const Name& a, const Name& b) {
   return std::ranges::equal(a.wire(), b.wire());

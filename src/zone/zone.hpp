@@ -140,6 +140,11 @@ class Zone {
   const RRset* soa_ = nullptr;        // inside *apex_
 };
 
+// The rules about one record on its own, shared by zone files, UPDATE and transfers in:
+// class IN, not a meta type (RFC 6895 §3.1), owner at or below `origin`, RDATA valid for
+// its type (wire::rdata_valid), SOA only at the apex. The error names the record.
+Result<void> check_record(const wire::Name& origin, const wire::Record& r);
+
 // Collects records (from a zone file or a transfer) and checks the zone rules: SOA and
 // NS at the apex, exactly one SOA, every name inside the origin, no CNAME
 // with other data, class IN, same TTL across an RRset (the first one wins, as BIND does).

@@ -177,10 +177,12 @@ def wait_for(pred, timeout, interval=0.2):
 class Named(harness.Process):
     """BIND 9 `named -g` on 127.0.0.1:port in a temp dir, as a secondary of a primary at
     127.0.0.1:primary_port, or (primary_port None) as a primary of a copy of zone_file that
-    accepts UPDATEs signed with the example key. Logs go to named's stderr, kept in a file."""
+    accepts UPDATEs signed with the example key (and, with `transfer_key`, transfers only
+    when signed with it). Logs go to named's stderr, kept in a file."""
 
     def __init__(self, primary_port=None, zone_file=harness.EXAMPLE_ZONE,
-                 origin=harness.ORIGIN, notify_ports=(), port=None, debug=0):
+                 origin=harness.ORIGIN, notify_ports=(), port=None, debug=0,
+                 transfer_key=False):
         self.dir = tempfile.mkdtemp(prefix="dnspush-named-")
         os.chmod(self.dir, 0o755)
         self.port = port or harness.free_port()
@@ -204,6 +206,7 @@ class Named(harness.Process):
             "  recursion no;\n"
             "  max-ixfr-ratio unlimited;\n"
             "  notify %s;\n"
+            "  notify-delay 0;\n"
             "  dnssec-validation no;\n"
             "};\n"
             "controls { };\n"
@@ -230,9 +233,10 @@ class Named(harness.Process):
                 "  type primary;\n"
                 '  file "%s";\n'
                 "  allow-update { key %s; };\n"
-                "  allow-transfer { 127.0.0.0/8; };\n"
+                "  allow-transfer { %s; };\n"
                 "%s"
-                "};\n" % (origin, self.zone_path, KEY_NAME, also)
+                "};\n" % (origin, self.zone_path, KEY_NAME,
+                           ("key " + KEY_NAME) if transfer_key else "127.0.0.0/8", also)
             )
         with open(self.conf, "w") as f:
             f.write(key + options + zone)

@@ -13,6 +13,23 @@ namespace {
 using namespace std::chrono_literals;
 using wire::Rcode;
 
+// RFC 1034 §4.3.5: a secondary zone past its expire time (or never transferred) is
+// answered SERVFAIL, for every name and type in it, IXFR over UDP included; other zones
+// are answered as ever.
+TEST_F(ResponderTest, UnavailableZoneIsServfail) {
+  const auto cat = responder_.catalogue();
+  responder_.set_catalogue(cat->with_unavailable(N("example."), true));
+  EXPECT_EQ(ask("www.example.", RRType::A).rcode(), Rcode::SERVFAIL);
+  EXPECT_EQ(ask("nothere.example.", RRType::A).rcode(), Rcode::SERVFAIL);
+  EXPECT_EQ(ask("example.", RRType::SOA).rcode(), Rcode::SERVFAIL);
+  EXPECT_EQ(ask("example.", RRType::IXFR).rcode(), Rcode::SERVFAIL);
+  EXPECT_TRUE(ask("www.example.", RRType::A).answers.empty());
+  EXPECT_EQ(ask("kid.example.", RRType::SOA).rcode(), Rcode::NOERROR);  // its own zone
+  EXPECT_EQ(ask("www.example.net.", RRType::A).rcode(), Rcode::REFUSED);
+  responder_.set_catalogue(cat);
+  EXPECT_EQ(ask("www.example.", RRType::A).rcode(), Rcode::NOERROR);
+}
+
 TEST_F(ResponderTest, ShortInputIsDropped) {
   Bytes out;
   EXPECT_FALSE(responder_.respond(Bytes{}, udp(), out));

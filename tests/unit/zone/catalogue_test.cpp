@@ -83,5 +83,35 @@ TEST(Catalogue, ZonesAreListedInCanonicalOrder) {
   EXPECT_EQ(zs[2]->origin(), name("b.example."));
 }
 
+// RFC 1034 §4.3.5: a secondary zone past its expire time (or not loaded yet) is marked;
+// names in it, and only in it, are unavailable, whether or not its copy is held.
+TEST(Catalogue, UnavailableZonesCoverTheirNamesOnly) {
+  auto parent = make("example.com.");
+  auto child = make("sub.example.com.");
+  auto c = Catalogue().with(parent)->with(child, 7);
+  EXPECT_FALSE(c->unavailable_for(name("www.sub.example.com.")));
+
+  auto expired = c->with_unavailable(name("sub.example.com."), true);
+  EXPECT_EQ(expired->version(), 7u);  // no commit: the version does not move
+  EXPECT_TRUE(expired->unavailable(name("SUB.example.com.")));
+  EXPECT_TRUE(expired->unavailable_for(name("www.sub.example.com.")));
+  EXPECT_TRUE(expired->unavailable_for(name("sub.example.com.")));
+  EXPECT_FALSE(expired->unavailable_for(name("www.example.com.")));
+  EXPECT_FALSE(expired->unavailable_for(name("xsub.example.com.")));
+  EXPECT_FALSE(expired->unavailable_for(name("example.net.")));
+  EXPECT_NE(expired->find_exact(name("sub.example.com.")), nullptr);  // the copy is kept
+  EXPECT_FALSE(c->unavailable_for(name("www.sub.example.com.")));     // c is unchanged
+
+  // A zone with no copy at all, inside a zone we hold: its names are unavailable, not the
+  // parent's.
+  auto unloaded = Catalogue().with(parent)->with_unavailable(name("new.example.com."), true);
+  EXPECT_TRUE(unloaded->unavailable_for(name("a.new.example.com.")));
+  EXPECT_FALSE(unloaded->unavailable_for(name("a.example.com.")));
+  EXPECT_EQ(unloaded->find_exact(name("new.example.com.")), nullptr);
+
+  auto back = expired->with_unavailable(name("sub.example.com."), false);
+  EXPECT_FALSE(back->unavailable_for(name("www.sub.example.com.")));
+}
+
 }  // namespace
 }  // namespace dnspush::zone

@@ -615,6 +615,45 @@ TEST(Journal, InstallSnapshotRefusesWhatTheChainNoLongerHoldsOrAnOlderOne) {
   EXPECT_EQ(record_lines(**z), record_lines(*ch.versions.back()));
 }
 
+// A secondary's first full transfer: whatever the journal held for the zone is replaced by
+// one snapshot in one transaction; loading gives that zone, later changesets continue it,
+// and IXFR reaches back to the snapshot's serial only.
+TEST(Journal, ResetReplacesEverythingWithASnapshot) {
+  TempDir dir;
+  auto j = open_journal(dir);
+  auto base = test::zone_from(test::kBaseZone);
+  auto ch = make_chain(base, 5);
+  ASSERT_TRUE(j.append_batch(origin(), ch.changesets).has_value());
+  auto other = make_chain(ch.versions.back(), 3, 100);  // an unrelated newer history
+  const auto& fresh = other.versions.back();
+  ASSERT_TRUE(j.reset(Journal::encode_snapshot(*fresh)).has_value());
+  auto u = j.usage(origin());
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->changesets, 0u);
+  EXPECT_EQ(u->snapshot_serial, fresh->serial());
+  EXPECT_EQ(u->last_serial, fresh->serial());
+  auto z = j.load(origin(), nullptr);
+  ASSERT_TRUE(z.has_value()) << z.error().message;
+  EXPECT_EQ(record_lines(**z), record_lines(*fresh));
+  // Older serials are gone (an AXFR-style answer for them); the snapshot's is current.
+  auto old = j.changesets_since(origin(), Serial(1));
+  ASSERT_TRUE(old.has_value());
+  EXPECT_FALSE(old->has_value());
+  auto now = j.changesets_since(origin(), fresh->serial());
+  ASSERT_TRUE(now && now->has_value());
+  EXPECT_TRUE((*now)->empty());
+  // The chain continues from the snapshot.
+  auto more = make_chain(fresh, 2, 200);
+  ASSERT_TRUE(j.append_batch(origin(), more.changesets).has_value());
+  auto again = j.load(origin(), nullptr);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(record_lines(**again), record_lines(*more.versions.back()));
+  // A zone the journal never saw: not found (a secondary then waits for its first copy).
+  auto none = j.load(test::name("other.test."), nullptr);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code, Errc::kNotFound);
+}
+
 TEST(Journal, SerialWraparound) {
   TempDir dir;
   auto j = open_journal(dir);

@@ -150,10 +150,18 @@ asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, Worker& w) {
     // trickling connections cannot lock new clients out. Bounded: a few tries.
     for (int tries = 0; !ticket && why == ConnectionLimiter::Refusal::kTotal && tries < 4;
          ++tries) {
+      if (opts.metrics)
+        opts.metrics->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxConnections));
       if (!w.evict_one()) break;
       if (auto t = limiter.try_acquire(client, &why)) ticket.emplace(std::move(*t));
     }
     if (!ticket) {
+      if (opts.metrics) {
+        opts.metrics->add(Counter::kLimitHits,
+                          static_cast<std::size_t>(why == ConnectionLimiter::Refusal::kTotal
+                                                       ? Limit::kMaxConnections
+                                                       : Limit::kMaxConnectionsPerAddress));
+      }
       const auto now = std::chrono::steady_clock::now();
       if (now - log.last >= std::chrono::seconds(1)) {
         spdlog::warn("closing new {} connection from {}: {} ({} more refused since last report)",

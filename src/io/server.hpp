@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "auth/query_context.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
 #include "io/session_app.hpp"
@@ -118,6 +119,9 @@ struct ServerOptions {
   std::vector<dso::AppTlv> dso_tlvs;  // the Primary TLVs the app implements
   bool dso_on_tcp = false;
   dso::Timeouts dso_timeouts{std::chrono::seconds(15), std::chrono::minutes(60)};
+  // Counted into when set (TLS handshakes, sessions opened and closed, limits); must
+  // outlive the server.
+  Metrics* metrics = nullptr;
 };
 
 struct BoundAddress {

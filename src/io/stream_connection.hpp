@@ -59,6 +59,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void complete(dso::QueryToken token, Completion c, TimePoint now);
   void finish_close(bool abortive);
   void arm();
+  void count(Counter c, std::size_t label = 0);
   dso::SessionConfig session_config() const;
 
   Worker& w_;
@@ -96,6 +97,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   bool closed_ = false;
   bool progress_ = false;  // a message moved in this service round (eviction LRU)
   bool in_lru_ = false;
+  bool dso_open_ = false;                  // counted in Counter::kDsoSessions
+  std::optional<CloseCause> close_cause_;  // the first reason seen, counted at close
   std::list<StreamConnection*>::iterator lru_;
 };
 

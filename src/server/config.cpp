@@ -177,7 +177,8 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   c.source = path;
   const fs::path base = path.parent_path();
   Section top(&root, "");
-  for (const char* k : {"server", "listen", "tls", "limits", "push", "key", "journal", "zone"}) {
+  for (const char* k :
+       {"server", "listen", "tls", "limits", "push", "key", "journal", "zone", "metrics"}) {
     top.get(k);
   }
   DNSPUSH_TRY(top.no_unknown_keys());
@@ -391,6 +392,19 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                   "journal.sync: \"" + sync + "\" is not one of full, nometasync");
     }
     c.journal.no_meta_sync = sync == "nometasync";
+  }
+  {
+    auto t = subtable(root, "metrics");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "metrics");
+    std::string listen;
+    DNSPUSH_TRY(s.string("listen", listen));
+    DNSPUSH_TRY(s.no_unknown_keys());
+    if (!listen.empty()) {
+      auto e = io::Endpoint::parse(listen);
+      if (!e) return fail(Errc::kInvalidConfig, "metrics.listen: " + e.error().message);
+      c.metrics_listen = *e;
+    }
   }
   if (const auto* z = root.get("zone")) {
     const auto* arr = z->as_array();

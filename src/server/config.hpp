@@ -106,6 +106,9 @@ struct Config {
   // [[zone]]
   std::vector<ZoneConfig> zones;
 
+  // [metrics]: the Prometheus text endpoint (HTTP GET /metrics); unset: off
+  std::optional<io::Endpoint> metrics_listen;
+
   unsigned effective_workers() const;  // resolves workers = 0
 };
 

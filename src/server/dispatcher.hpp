@@ -11,6 +11,7 @@
 
 #include "auth/query_context.hpp"
 #include "auth/responder.hpp"
+#include "base/metrics.hpp"
 #include "io/server.hpp"
 #include "server/zone_manager.hpp"
 #include "wire/message.hpp"
@@ -29,6 +30,8 @@ class Dispatcher {
         transfers_(std::make_shared<TransferCount>(max_transfers)) {}
 
   std::size_t transfers_in_progress() const { return transfers_->active.load(); }
+  // Counts queries (by transport and RCODE), transfers and refusals; before serving.
+  void set_metrics(Metrics* m) { metrics_ = m; }
 
   void handle(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
               io::Reply reply) const;
@@ -69,6 +72,7 @@ class Dispatcher {
   ZoneManager& zones_;
   WallClock now_;
   std::shared_ptr<TransferCount> transfers_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace dnspush::server

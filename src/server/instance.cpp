@@ -7,6 +7,7 @@
 
 #include "server/discovery.hpp"
 #include "server/dispatcher.hpp"
+#include "server/metrics_service.hpp"
 #include "server/notify_sender.hpp"
 #include "server/push_service.hpp"
 
@@ -55,6 +56,7 @@ Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
 }
 
 struct Instance::Impl {
+  Metrics metrics;  // first: everything below counts into it until destroyed
   Config config;
   auth::Responder responder;
   std::unique_ptr<ZoneManager> zones;
@@ -62,6 +64,7 @@ struct Instance::Impl {
   std::unique_ptr<Dispatcher> dispatcher;
   std::shared_ptr<PushService> push;
   std::unique_ptr<io::Server> io;
+  std::unique_ptr<MetricsService> metrics_http;
   bool started = false;
   bool stopped = false;
 
@@ -78,6 +81,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
 
   ZoneManagerOptions zo;
   zo.now = o.now;
+  zo.metrics = &impl->metrics;
   auto zones = ZoneManager::create(c, impl->responder, zo);
   if (!zones) return tl::unexpected(zones.error());
   impl->zones = std::move(*zones);
@@ -85,6 +89,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   impl->zones->add_listener(impl->notify);
   impl->dispatcher =
       std::make_unique<Dispatcher>(impl->responder, *impl->zones, c.max_transfers_out, o.now);
+  impl->dispatcher->set_metrics(&impl->metrics);
 
   io::ServerOptions so;
   so.dns = c.dns;
@@ -97,6 +102,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   so.max_connections = c.max_connections;
   so.max_connections_per_address = c.max_connections_per_address;
   so.max_pending_bytes = c.max_pending_bytes;
+  so.metrics = &impl->metrics;
   if (!c.tls.empty()) {
     so.tls_context = o.tls;
     if (!so.tls_context) {
@@ -109,6 +115,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   // application TLVs go to one PushApp per worker; commits reach them via the PushService.
   if (c.push.enabled && (!c.tls.empty() || c.push.dso_on_tcp)) {
     impl->push = std::make_shared<PushService>(impl->config, impl->responder);
+    impl->push->set_metrics(&impl->metrics);
     so.session_app = impl->push->app_factory();
     so.dso_tlvs = impl->push->tlvs();
     so.dso_on_tcp = c.push.dso_on_tcp;
@@ -120,6 +127,27 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   if (!server) return tl::unexpected(server.error());
   impl->io = std::move(*server);
   if (impl->push) impl->push->attach(*impl->io);
+  if (c.metrics_listen) {
+    Impl* raw = impl.get();
+    auto m = MetricsService::create(*c.metrics_listen, impl->metrics, [raw] {
+      ScrapeState st;
+      if (auto cat = raw->responder.catalogue()) {
+        for (const auto& zc : raw->config.zones) {
+          auto origin = wire::Name::from_text(zc.origin);
+          const auto* z = origin ? cat->find_exact(*origin) : nullptr;
+          if (z == nullptr) continue;
+          st.zones.push_back(
+              {(*z)->origin().to_text(), (*z)->serial().value(), (*z)->record_count()});
+        }
+      }
+      st.connections = raw->io->connection_count();
+      st.transfers_out = raw->dispatcher->transfers_in_progress();
+      st.workers = raw->io->workers();
+      return st;
+    });
+    if (!m) return tl::unexpected(m.error());
+    impl->metrics_http = std::move(*m);
+  }
   return std::unique_ptr<Instance>(new Instance(std::move(impl)));
 }
 
@@ -139,11 +167,13 @@ void Instance::start() {
   impl_->notify->start();
   impl_->zones->start();
   impl_->io->start();
+  if (impl_->metrics_http) impl_->metrics_http->start();
 }
 
 void Instance::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  if (impl_->metrics_http) impl_->metrics_http->stop();
   impl_->zones->stop();
   impl_->notify->stop();
   if (impl_->push && impl_->started) {
@@ -156,6 +186,14 @@ void Instance::stop() {
 
 PushService* Instance::push() {
   return impl_->push.get();
+}
+
+Metrics& Instance::metrics() {
+  return impl_->metrics;
+}
+
+const io::Endpoint* Instance::metrics_bound() const {
+  return impl_->metrics_http ? &impl_->metrics_http->bound() : nullptr;
 }
 
 void Instance::reload() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auth/responder.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "io/server.hpp"
 #include "io/tls_context.hpp"
@@ -51,6 +52,10 @@ class Instance {
   const auth::Responder& responder() const;
   io::Server& io();
   PushService* push();  // nullptr when DNS Push is off
+  // Every counter of this server; the same object the metrics endpoint reads.
+  Metrics& metrics();
+  // The metrics endpoint's bound address ([metrics] listen), or nullptr when off.
+  const io::Endpoint* metrics_bound() const;
 
   struct Impl;
 

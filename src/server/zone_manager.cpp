@@ -228,6 +228,10 @@ void ZoneManager::submit_update(UpdateRequest request) {
   std::lock_guard lock(impl_->m);
   if (!impl_->accepting) return;  // the reply drops
   if (impl_->queue.size() >= impl_->opts.max_queued) {
+    if (auto* m = impl_->opts.metrics) {
+      m->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kUpdateQueue));
+      m->add(Counter::kUpdates, static_cast<std::size_t>(Rcode::SERVFAIL));
+    }
     // DESIGN.md "bounded everything": past the bound the UPDATE fails visibly.
     request.reply.send(rcode_answer(request.message, Rcode::SERVFAIL, WithQuestion::kNo,
                                     request.ctx, impl_->responder.options(), request.tsig,
@@ -260,6 +264,7 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
   auto current_zone = current(*origin);
   auto file = zone::load_zone_file(zc.file.string(), *origin);
   if (!file) {
+    if (opts.metrics) opts.metrics->add(Counter::kReloads, 1);
     spdlog::error("reload of {} failed, keeping serial {}: {}", origin->to_text(),
                   current_zone ? current_zone->serial().value() : 0, file.error().message);
     return;
@@ -300,6 +305,7 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
   changes.push_back(Change{*origin, current_zone, *applied, std::move(**cs)});
   announce(publish(changes));
   after_commit(*origin);
+  if (opts.metrics) opts.metrics->add(Counter::kReloads, 0);
 }
 
 const zone::Journal& ZoneManager::journal() const {
@@ -397,7 +403,12 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
     entries.reserve(changes.size());
     for (const auto& c : changes) entries.push_back({&c.origin, &c.cs});
     // Group commit: one transaction, one fsync, before any answer leaves.
-    if (auto r = journal.append_batch(entries); !r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = journal.append_batch(entries);
+    if (opts.metrics) {
+      opts.metrics->observe(Histogram::kJournalFsync, std::chrono::steady_clock::now() - t0);
+    }
+    if (!r) {
       durable = false;
       spdlog::error("journal write failed, {} UPDATE{} answered SERVFAIL: {}", changes.size(),
                     changes.size() == 1 ? "" : "s", r.error().message);
@@ -412,6 +423,7 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
     Rcode rcode = rcodes[i];
     // Without the journal, anything decided on top of this batch's changes is void.
     if (!durable && (after_first_change[i] || rcode == Rcode::NOERROR)) rcode = Rcode::SERVFAIL;
+    if (opts.metrics) opts.metrics->add(Counter::kUpdates, static_cast<std::size_t>(rcode) & 0x0F);
     batch[i].reply.send(rcode_answer(batch[i].message, rcode, WithQuestion::kNo, batch[i].ctx,
                                      responder.options(), batch[i].tsig, now));
   }
@@ -442,6 +454,7 @@ std::vector<zone::CommitPtr> ZoneManager::Impl::publish(std::vector<Change>& cha
     commit->committed_at = committed_at;
     cat = cat->with(c.after, version);
     commits.push_back(std::move(commit));
+    if (opts.metrics) opts.metrics->add(Counter::kCommits);
   }
   // The catalogue first: a reader that took it has seen every commit up to `version`, and a
   // subscriber registered against it skips exactly those (DESIGN.md).

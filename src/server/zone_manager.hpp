@@ -19,6 +19,7 @@
 
 #include "auth/query_context.hpp"
 #include "auth/responder.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "io/server.hpp"
 #include "server/changeset_listener.hpp"
@@ -53,6 +54,7 @@ struct ZoneManagerOptions {
   WallClock now = system_seconds;
   std::size_t max_batch = 256;     // UPDATEs per journal transaction
   std::size_t max_queued = 10000;  // more waiting UPDATEs are answered SERVFAIL
+  Metrics* metrics = nullptr;      // UPDATE results, commits, journal latency, reloads
 };
 
 class ZoneManager {

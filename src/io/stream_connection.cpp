@@ -431,6 +431,28 @@ void StreamConnection::evict() {
   finish_close(true);
 }
 
+ConnectionSummary StreamConnection::summary() const {
+  ConnectionSummary s;
+  s.id = info_.id;
+  s.transport = info_.transport;
+  s.peer = info_.peer;
+  s.dso = session_ && session_->established();
+  s.long_lived = long_lived_;
+  s.queued_bytes = (session_ ? session_->queued_bytes() : 0) + (wbuf_.size() - woff_);
+  return s;
+}
+
+void StreamConnection::close_by_operator() {
+  if (closed_) return;
+  if (!close_cause_) close_cause_ = CloseCause::kApplication;
+  if (!session_) {
+    finish_close(true);
+    return;
+  }
+  session_->abort("closed by the operator", Clock::now(), dso::CloseReason::kApplication);
+  service();
+}
+
 void StreamConnection::drain(std::chrono::milliseconds retry_delay) {
   if (closed_) return;
   if (!session_) {

@@ -45,6 +45,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void drain(std::chrono::milliseconds retry_delay);
   // Whether closing it to make room is fair: not a DSO session serving subscriptions.
   bool evictable() const { return long_lived_ == 0; }
+  ConnectionSummary summary() const;
+  // The operator closed it (control tool): abortive for a DSO session, after its answers.
+  void close_by_operator();
 
  private:
   friend class Worker;  // keeps lru_/in_lru_: no map lookup per message

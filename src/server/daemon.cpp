@@ -140,7 +140,10 @@ int run(const fs::path& config_file) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto instance = Instance::create(c);
+  InstanceOptions io;
+  // dnspushctl stop: the same graceful path as SIGTERM (this thread's sigwait).
+  io.stop = [] { ::kill(::getpid(), SIGTERM); };
+  auto instance = Instance::create(c, std::move(io));
   if (!instance) {
     spdlog::error("{}", instance.error().message);
     return 1;

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "io/control_socket.hpp"
+#include "server/control.hpp"
 #include "server/discovery.hpp"
 #include "server/dispatcher.hpp"
 #include "server/metrics_service.hpp"
@@ -65,6 +67,7 @@ struct Instance::Impl {
   std::shared_ptr<PushService> push;
   std::unique_ptr<io::Server> io;
   std::unique_ptr<MetricsService> metrics_http;
+  std::unique_ptr<io::ControlSocket> control;
   bool started = false;
   bool stopped = false;
 
@@ -148,7 +151,16 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
     if (!m) return tl::unexpected(m.error());
     impl->metrics_http = std::move(*m);
   }
-  return std::unique_ptr<Instance>(new Instance(std::move(impl)));
+  std::unique_ptr<Instance> instance(new Instance(std::move(impl)));
+  if (o.control) {
+    Instance* raw = instance.get();
+    auto ctl = io::ControlSocket::create(
+        c.state_dir / "dnspushd.sock",
+        [raw, stop = o.stop](std::string_view line) { return control_command(*raw, line, stop); });
+    if (!ctl) return tl::unexpected(ctl.error());
+    instance->impl_->control = std::move(*ctl);
+  }
+  return instance;
 }
 
 Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -168,12 +180,14 @@ void Instance::start() {
   impl_->zones->start();
   impl_->io->start();
   if (impl_->metrics_http) impl_->metrics_http->start();
+  if (impl_->control) impl_->control->start();
 }
 
 void Instance::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   if (impl_->metrics_http) impl_->metrics_http->stop();
+  if (impl_->control) impl_->control->stop();
   impl_->zones->stop();
   impl_->notify->stop();
   if (impl_->push && impl_->started) {

@@ -4,6 +4,7 @@
 // what runs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct InstanceOptions {
   // The TLS credentials for the TLS listeners; when null, the configured certificate or a
   // self-signed one made in the state directory (tls_context()).
   std::shared_ptr<io::TlsContext> tls;
+  // The control socket <state-dir>/dnspushd.sock (dnspushctl), and what its "stop" does.
+  bool control = true;
+  std::function<void()> stop;
 };
 
 // The server's TLS context from the configuration: [tls] certificate and key, or a

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/log_limiter.hpp"
 #include "io/loop.hpp"
@@ -88,6 +89,13 @@ struct ZoneManager::Impl {
   // it stalled every UPDATE behind it, so the commit rate fell as the zone grew.
   std::thread compactor;
   std::atomic<bool> compacting{false};
+
+  mutable std::mutex frozen_m;
+  std::unordered_set<wire::Name, wire::NameHash> frozen;  // under frozen_m
+  bool is_frozen(const wire::Name& origin) const {
+    std::lock_guard lock(frozen_m);
+    return frozen.count(origin) != 0;
+  }
 
   std::mutex m;  // guards queue, drain_posted, accepting
   std::deque<UpdateRequest> queue;
@@ -246,6 +254,37 @@ void ZoneManager::submit_update(UpdateRequest request) {
   }
 }
 
+bool ZoneManager::reload(const wire::Name& origin) {
+  const auto it = impl_->zones.find(origin);
+  if (it == impl_->zones.end()) return false;
+  Impl* raw = impl_.get();
+  const ZoneConfig* zc = it->second->config;
+  impl_->loop.post([raw, zc] { raw->reload_zone(*zc); });
+  return true;
+}
+
+bool ZoneManager::freeze(const wire::Name& origin) {
+  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
+  std::lock_guard lock(impl_->frozen_m);
+  impl_->frozen.insert(origin);
+  spdlog::info("zone {}: frozen (UPDATEs refused until thaw)", origin.to_text());
+  return true;
+}
+
+bool ZoneManager::thaw(const wire::Name& origin) {
+  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
+  {
+    std::lock_guard lock(impl_->frozen_m);
+    impl_->frozen.erase(origin);
+  }
+  spdlog::info("zone {}: thawed, reloading its file", origin.to_text());
+  return reload(origin);
+}
+
+bool ZoneManager::frozen(const wire::Name& origin) const {
+  return impl_->is_frozen(origin);
+}
+
 void ZoneManager::reload() {
   Impl* raw = impl_.get();
   impl_->loop.post([raw] {
@@ -369,6 +408,10 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
     const wire::Name* key = tsig && tsig->key ? &tsig->key->name : nullptr;
     const auto from = ip_of(batch[i].ctx.client);
     // RFC 2136 §3.3: the permission check is local policy; REFUSED when denied.
+    if (is_frozen(origin)) {
+      rcodes[i] = Rcode::REFUSED;  // an operator is editing the file (dnspushctl freeze)
+      continue;
+    }
     if (zs == zones.end() || !zs->second->config->update.allows(from, key)) {
       rcodes[i] = Rcode::REFUSED;
       std::uint64_t suppressed = 0;

@@ -76,6 +76,15 @@ class ZoneManager {
   // SIGHUP: re-reads the master files; a file whose serial is newer than the zone becomes a
   // changeset (journalled, published, announced like an UPDATE); otherwise the zone is kept.
   void reload();
+  // One zone only (dnspushctl reload <zone>); false when it is not one of ours.
+  bool reload(const wire::Name& origin);
+  // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze): while frozen, UPDATEs to
+  // the zone are answered REFUSED, so the operator may edit the master file; thaw reloads the file
+  // (a newer serial becomes a changeset that secondaries, push and LLQ subscribers see) and accepts
+  // UPDATEs again. False when the zone is not ours.
+  bool freeze(const wire::Name& origin);
+  bool thaw(const wire::Name& origin);
+  bool frozen(const wire::Name& origin) const;
 
   const zone::Journal& journal() const;
   const wire::TsigKeyring& keyring() const;

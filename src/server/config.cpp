@@ -197,6 +197,13 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
       return fail(Errc::kInvalidConfig,
                   "server.log-level: \"" + l + "\" is not one of trace, debug, info, warn, error");
     }
+    std::string format = "text";
+    DNSPUSH_TRY(s.string("log-format", format));
+    if (format != "text" && format != "json") {
+      return fail(Errc::kInvalidConfig,
+                  "server.log-format: \"" + format + "\" is not one of text, json");
+    }
+    c.log_json = format == "json";
     DNSPUSH_TRY(s.integer("workers", c.workers, 0, 1024));
     DNSPUSH_TRY(s.no_unknown_keys());
   }

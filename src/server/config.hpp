@@ -70,6 +70,7 @@ struct Config {
   // [server]
   std::filesystem::path state_dir;  // absolute; created if missing
   std::string log_level = "info";   // trace, debug, info, warn, error
+  bool log_json = false;            // log-format = "json": one JSON object per line
   unsigned workers = 0;             // 0: one per core
 
   // [listen]

@@ -15,6 +15,7 @@
 
 #include "io/tls_context.hpp"
 #include "server/instance.hpp"
+#include "server/json_log.hpp"
 #include "zone/zone_file.hpp"
 
 namespace dnspush::server {
@@ -22,8 +23,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void setup_logging(const std::string& level) {
+void setup_logging(const std::string& level, bool json) {
   auto logger = spdlog::stderr_color_mt("dnspushd");
+  if (json) logger->set_formatter(std::make_unique<JsonFormatter>());
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
 }
@@ -109,7 +111,7 @@ int run(const fs::path& config_file) {
     return 1;
   }
   const Config& c = *cfg;
-  setup_logging(c.log_level);
+  setup_logging(c.log_level, c.log_json);
   spdlog::info("dnspushd {} starting with {}", kVersion, c.source.string());
 
   std::error_code ec;

@@ -23,6 +23,9 @@ struct ClientTlsOptions {
   std::string hostname;  // checked against the certificate (name or IP literal); sent as SNI
 };
 
+// "OpenSSL 3.0.x ..., Asio 1.22.1": the libraries io/ runs on (dnspushd --version).
+std::string library_versions();
+
 class TlsContext {
  public:
   ~TlsContext();

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -44,6 +45,11 @@ void raise_fd_limit() {
 }
 
 }  // namespace
+
+std::string version_text() {
+  return std::string("dnspushd ") + kVersion + "\n" + io::library_versions() + ", " +
+         mdb_version(nullptr, nullptr, nullptr);
+}
 
 Result<int> lock_state_dir(const fs::path& state_dir) {
   const fs::path path = state_dir / "dnspushd.lock";

@@ -55,3 +55,20 @@ TEST(MetricsConfig, OffUnlessConfigured) {
 
 }  // namespace
 }  // namespace dnspush::server
+
+#include "server/daemon.hpp"
+
+namespace dnspush::server {
+namespace {
+
+TEST(Version, NamesTheLibraries) {
+  const std::string v = version_text();
+  EXPECT_EQ(v.rfind(std::string("dnspushd ") + kVersion + "\n", 0), 0u) << v;
+  EXPECT_NE(v.find("OpenSSL 3."), std::string::npos) << v;
+  EXPECT_NE(v.find("Asio 1."), std::string::npos) << v;
+  EXPECT_NE(v.find("LMDB 0."), std::string::npos) << v;
+  EXPECT_NE(v.back(), '\n');
+}
+
+}  // namespace
+}  // namespace dnspush::server

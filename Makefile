@@ -15,6 +15,9 @@ ASAN_BUILD   ?= build-asan
 FUZZ_BUILD   ?= build-fuzz
 BUILD_TYPE   ?= RelWithDebInfo
 FUZZ_SECONDS ?= 60
+# Warnings are errors here and in CI (.ci/run uses make); plain `cmake` leaves them
+# warnings (DNSPUSH_WERROR, off by default for packagers and newer compilers).
+WERROR       ?= ON
 CMAKE_FLAGS  ?=
 CTEST_FLAGS  ?=
 
@@ -30,14 +33,16 @@ deps:
 	scripts/install-deps.sh
 
 $(BUILD)/build.ninja: | deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDNSPUSH_WERROR=$(WERROR) $(CMAKE_FLAGS)
 
 configure: $(BUILD)/build.ninja
 
 build: configure
 	cmake --build $(BUILD) -j$(NPROC)
 
-run: build
+# Only what it runs: not the tests and benchmarks.
+run: configure
+	cmake --build $(BUILD) -j$(NPROC) --target dnspushd
 	$(BUILD)/bin/dnspushd --config examples/dnspushd.toml
 
 test: build
@@ -52,7 +57,7 @@ integration: build
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (any report fails).
 asan-build: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDNSPUSH_SANITIZE=ON \
-	  -DDNSPUSH_BENCH=OFF $(CMAKE_FLAGS)
+	  -DDNSPUSH_BENCH=OFF -DDNSPUSH_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j$(NPROC)
 
 asan: asan-build
@@ -70,7 +75,7 @@ asan-integration: asan-build
 # $(FUZZ_BUILD)/crashes/ and fail the target.
 fuzz: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNSPUSH_FUZZ=ON -DDNSPUSH_BENCH=OFF $(CMAKE_FLAGS)
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNSPUSH_FUZZ=ON -DDNSPUSH_BENCH=OFF -DDNSPUSH_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_BUILD) -j$(NPROC) --target $(FUZZERS)
 	@mkdir -p $(FUZZ_BUILD)/crashes
 	@set -e; for f in $(FUZZERS); do \
@@ -84,7 +89,7 @@ fuzz: deps
 	done
 
 bench: deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDNSPUSH_BENCH=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDNSPUSH_BENCH=ON -DDNSPUSH_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(NPROC)
 	@set -e; for b in $(BUILD)/bin/bench_*; do \
 	  [ -x $$b ] || continue; echo "== $$b"; $$b --benchmark_min_time=0.5; \

@@ -12,6 +12,7 @@ PACKAGES=(
   # libraries
   libasio-dev libssl-dev libknot-dev liblmdb-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev
   # test peers and tools
   bind9 bind9-dnsutils knot knot-dnsutils dnsperf tshark python3-dnspython openssl
 )

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   bool check = false;
   app.add_option("-c,--config", config, "configuration file (TOML)");
   app.add_flag("--check-config", check, "validate the configuration and load the zones, then exit");
-  app.set_version_flag("--version", std::string("dnspushd ") + dnspush::server::kVersion);
+  app.set_version_flag("--version", dnspush::server::version_text());
   CLI11_PARSE(app, argc, argv);
   if (config.empty()) {
     std::fprintf(stderr, "--config is required\n%s", app.help().c_str());

@@ -7,7 +7,11 @@
 #include <list>
 #include <thread>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include "io/asio.hpp"
+
 #include "io/connection_limiter.hpp"
 #include "io/reply_sink.hpp"
 #include "io/stream_connection.hpp"
@@ -169,10 +173,18 @@ asio::awaitable<void> Server::Impl::accept_loop(Acceptor& a, Worker& w) {
     // trickling connections cannot lock new clients out. Bounded: a few tries.
     for (int tries = 0; !ticket && why == ConnectionLimiter::Refusal::kTotal && tries < 4;
          ++tries) {
+      if (opts.metrics)
+        opts.metrics->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxConnections));
       if (!w.evict_one()) break;
       if (auto t = limiter.try_acquire(client, &why)) ticket.emplace(std::move(*t));
     }
     if (!ticket) {
+      if (opts.metrics) {
+        opts.metrics->add(Counter::kLimitHits,
+                          static_cast<std::size_t>(why == ConnectionLimiter::Refusal::kTotal
+                                                       ? Limit::kMaxConnections
+                                                       : Limit::kMaxConnectionsPerAddress));
+      }
       const auto now = std::chrono::steady_clock::now();
       if (now - log.last >= std::chrono::seconds(1)) {
         spdlog::warn("closing new {} connection from {}: {} ({} more refused since last report)",
@@ -254,6 +266,45 @@ std::size_t Server::connection_count() const {
 
 unsigned Server::workers() const {
   return static_cast<unsigned>(impl_->workers.size());
+}
+
+std::vector<ConnectionSummary> Server::connections(std::size_t max,
+                                                   std::chrono::milliseconds wait) {
+  struct Shared {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<ConnectionSummary> out;
+    unsigned answered = 0;
+  };
+  auto sh = std::make_shared<Shared>();
+  unsigned asked = 0;
+  for (unsigned w = 0; w < workers(); ++w) {
+    if (post(w, [sh, wp = impl_->workers[w].get(), max] {
+          auto part = wp->summaries(max);
+          std::lock_guard lock(sh->m);
+          for (auto& c : part) {
+            if (sh->out.size() < max) sh->out.push_back(c);
+          }
+          ++sh->answered;
+          sh->cv.notify_all();
+        })) {
+      ++asked;
+    }
+  }
+  std::unique_lock lock(sh->m);
+  sh->cv.wait_for(lock, wait, [&] { return sh->answered == asked; });
+  return sh->out;
+}
+
+bool Server::close_connection(ConnectionId id) {
+  const unsigned w = static_cast<unsigned>(id >> 48);  // Worker numbers its connections so
+  if (w >= workers()) return false;
+  auto found = std::make_shared<std::promise<bool>>();
+  auto f = found->get_future();
+  if (!post(w, [found, wp = impl_->workers[w].get(), id] { found->set_value(wp->close(id)); })) {
+    return false;
+  }
+  return f.wait_for(std::chrono::seconds(2)) == std::future_status::ready && f.get();
 }
 
 bool Server::post(unsigned w, std::function<void()> task) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "auth/query_context.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
 #include "io/session_app.hpp"
@@ -126,6 +127,19 @@ struct ServerOptions {
   // first (0: none). LLQ: option 1.
   std::uint16_t datagram_option = 0;
   dso::Timeouts dso_timeouts{std::chrono::seconds(15), std::chrono::minutes(60)};
+  // Counted into when set (TLS handshakes, sessions opened and closed, limits); must
+  // outlive the server.
+  Metrics* metrics = nullptr;
+};
+
+// One TCP/TLS connection as the control tool lists it.
+struct ConnectionSummary {
+  ConnectionId id = 0;
+  auth::Transport transport = auth::Transport::kTcp;
+  auth::ClientAddress peer;
+  bool dso = false;              // a DSO session is established
+  std::size_t long_lived = 0;    // subscriptions it serves
+  std::size_t queued_bytes = 0;  // answers and PUSH messages not yet written
 };
 
 struct BoundAddress {
@@ -150,6 +164,13 @@ class Server {
   std::size_t connection_count() const;
 
   unsigned workers() const;
+  // Every connection of every worker, asked of each worker on its own thread; a worker
+  // that does not answer within `wait` is left out. At most `max` are listed.
+  std::vector<ConnectionSummary> connections(
+      std::size_t max = 100000, std::chrono::milliseconds wait = std::chrono::seconds(2));
+  // Closes connection `id` (a DSO session gets no Retry Delay: the operator asked). False
+  // when no worker has it.
+  bool close_connection(ConnectionId id);
   // Runs `task` on worker `w`'s thread after everything posted to it before (FIFO): the
   // way to reach a worker's SessionApp. False (and `task` dropped) once stopped.
   bool post(unsigned w, std::function<void()> task);

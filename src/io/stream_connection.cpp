@@ -17,7 +17,38 @@ constexpr std::size_t kReadBudget = 256 * 1024;  // per service round: others ge
 
 LogLimiter protocol_error_log;
 
+CloseCause cause_of(dso::CloseReason r) {
+  using R = dso::CloseReason;
+  switch (r) {
+    case R::kApplication:
+      return CloseCause::kApplication;
+    case R::kPeerClosed:
+      return CloseCause::kPeerClosed;
+    case R::kIdleTimeout:
+    case R::kInactive:
+    case R::kInactivityDelinquent:
+    case R::kKeepaliveDelinquent:
+    case R::kPeerSilent:
+    case R::kEstablishmentTimeout:
+      return CloseCause::kIdleTimeout;
+    case R::kMessageTimeout:
+      return CloseCause::kMessageTimeout;
+    case R::kRetryDelay:
+    case R::kRetryDelayIgnored:
+      return CloseCause::kRetryDelay;
+    case R::kSlowReader:
+    case R::kInputOverflow:
+      return CloseCause::kSlowReader;
+    default:
+      return CloseCause::kProtocolError;
+  }
+}
+
 }  // namespace
+
+void StreamConnection::count(Counter c, std::size_t label) {
+  if (auto* m = w_.opts.server->metrics) m->add(c, label);
+}
 
 // A Reply of a query on this connection: kept when completed during the handler call (the
 // common, synchronous case), else posted to the worker and delivered if the connection
@@ -108,10 +139,13 @@ bool StreamConnection::do_handshake(TimePoint now) {
     default:
       spdlog::debug("tls handshake with connection {} failed: {}", info_.id,
                     r.error ? r.error.message() : std::string("end of stream"));
+      count(Counter::kTlsHandshakes, 1);
+      close_cause_ = CloseCause::kTlsFailed;
       finish_close(true);
       return false;
   }
   info_.tls_resumed = t_.resumed();
+  if (info_.transport == auth::Transport::kTls) count(Counter::kTlsHandshakes, 0);
   session_.emplace(session_config(), now);
   return true;
 }
@@ -274,9 +308,16 @@ void StreamConnection::handle(dso::Event& ev, TimePoint now) {
   }
   if (std::holds_alternative<dso::EstablishedEvent>(ev)) {
     spdlog::debug("connection {}: DSO session established", info_.id);
+    count(Counter::kDsoSessionsOpened);
+    count(Counter::kDsoSessions);
+    dso_open_ = true;
     return;
   }
   if (auto* c = std::get_if<dso::ClosedEvent>(&ev)) {
+    if (!close_cause_) close_cause_ = cause_of(c->reason);
+    if (c->reason == dso::CloseReason::kSlowReader) {
+      count(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxPendingBytes));
+    }
     if (dso::is_protocol_error(c->reason)) {
       // RFC 8490 §5.3.1: aborted, logged (rate limited: the peer chooses how often).
       std::uint64_t suppressed = 0;
@@ -372,6 +413,7 @@ void StreamConnection::on_timer(TimePoint now) {
   if (!session_) {
     if (now >= handshake_deadline_) {
       spdlog::debug("connection {}: TLS handshake timed out", info_.id);
+      close_cause_ = CloseCause::kMessageTimeout;
       finish_close(true);
     }
     return;
@@ -384,8 +426,31 @@ void StreamConnection::evict() {
   if (closed_) return;
   spdlog::debug("connection {} from {}: closed to make room (max-connections)", info_.id,
                 auth::to_text(info_.peer));
+  if (!close_cause_) close_cause_ = CloseCause::kEvicted;
   if (session_) session_->abort("closed to make room", Clock::now());
   finish_close(true);
+}
+
+ConnectionSummary StreamConnection::summary() const {
+  ConnectionSummary s;
+  s.id = info_.id;
+  s.transport = info_.transport;
+  s.peer = info_.peer;
+  s.dso = session_ && session_->established();
+  s.long_lived = long_lived_;
+  s.queued_bytes = (session_ ? session_->queued_bytes() : 0) + (wbuf_.size() - woff_);
+  return s;
+}
+
+void StreamConnection::close_by_operator() {
+  if (closed_) return;
+  if (!close_cause_) close_cause_ = CloseCause::kApplication;
+  if (!session_) {
+    finish_close(true);
+    return;
+  }
+  session_->abort("closed by the operator", Clock::now(), dso::CloseReason::kApplication);
+  service();
 }
 
 void StreamConnection::drain(std::chrono::milliseconds retry_delay) {
@@ -406,6 +471,11 @@ void StreamConnection::drain(std::chrono::milliseconds retry_delay) {
 void StreamConnection::finish_close(bool abortive) {
   if (closed_) return;
   closed_ = true;
+  count(Counter::kSessionsClosed,
+        static_cast<std::size_t>(close_cause_.value_or(CloseCause::kPeerClosed)));
+  if (dso_open_) {
+    if (auto* m = w_.opts.server->metrics) m->sub(Counter::kDsoSessions);
+  }
   if (abortive) {
     t_.abort();
   } else {

@@ -45,6 +45,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void drain(std::chrono::milliseconds retry_delay);
   // Whether closing it to make room is fair: not a DSO session serving subscriptions.
   bool evictable() const { return long_lived_ == 0; }
+  ConnectionSummary summary() const;
+  // The operator closed it (control tool): abortive for a DSO session, after its answers.
+  void close_by_operator();
 
  private:
   friend class Worker;  // keeps lru_/in_lru_: no map lookup per message
@@ -59,6 +62,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void complete(dso::QueryToken token, Completion c, TimePoint now);
   void finish_close(bool abortive);
   void arm();
+  void count(Counter c, std::size_t label = 0);
   dso::SessionConfig session_config() const;
 
   Worker& w_;
@@ -96,6 +100,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   bool closed_ = false;
   bool progress_ = false;  // a message moved in this service round (eviction LRU)
   bool in_lru_ = false;
+  bool dso_open_ = false;                  // counted in Counter::kDsoSessions
+  std::optional<CloseCause> close_cause_;  // the first reason seen, counted at close
   std::list<StreamConnection*>::iterator lru_;
 };
 

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
+#include <asio/version.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -261,6 +262,12 @@ Result<void> TlsContext::generate_self_signed(const std::string& cert_file,
       cert_file, 0644,
       [](std::FILE* f, void* c) { return PEM_write_X509(f, static_cast<X509*>(c)) == 1; },
       cert.get());
+}
+
+std::string library_versions() {
+  return std::string(OpenSSL_version(OPENSSL_VERSION)) + ", Asio " +
+         std::to_string(ASIO_VERSION / 100000) + "." + std::to_string(ASIO_VERSION / 100 % 1000) +
+         "." + std::to_string(ASIO_VERSION % 100);
 }
 
 }  // namespace dnspush::io

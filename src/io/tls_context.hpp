@@ -48,6 +48,9 @@ struct TlsClientParams {
   std::vector<TlsaRecord> tlsa;
 };
 
+// "OpenSSL 3.0.x ..., Asio 1.22.1": the libraries io/ runs on (dnspushd --version).
+std::string library_versions();
+
 class TlsContext {
  public:
   ~TlsContext();

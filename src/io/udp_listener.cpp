@@ -233,7 +233,12 @@ bool UdpListener::round() {
   for (int i = 0; i < n; ++i) {
     Slot& slot = slots_[static_cast<unsigned>(i)];
     const msghdr& h = in_msgs_[static_cast<unsigned>(i)].msg_hdr;
-    if ((h.msg_flags & MSG_TRUNC) != 0) continue;  // longer than kMaxQuery: dropped
+    if ((h.msg_flags & MSG_TRUNC) != 0) {  // longer than kMaxQuery: dropped
+      if (auto* m = w_.opts.server->metrics) {
+        m->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kUdpOversized));
+      }
+      continue;
+    }
     const std::span<const std::uint8_t> query(in_.get() + static_cast<std::size_t>(i) * kMaxQuery,
                                               in_msgs_[static_cast<unsigned>(i)].msg_len);
     ctx.client = client_of(slot.from);

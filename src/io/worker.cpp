@@ -129,3 +129,25 @@ bool Worker::set_long_lived(ConnectionId id, std::size_t active) {
 }
 
 }  // namespace dnspush::io::detail
+
+namespace dnspush::io::detail {
+
+std::vector<ConnectionSummary> Worker::summaries(std::size_t max) const {
+  std::vector<ConnectionSummary> out;
+  out.reserve(std::min(max, conns_.size()));
+  for (const auto& [id, c] : conns_) {
+    if (out.size() >= max) break;
+    out.push_back(c->summary());
+  }
+  return out;
+}
+
+bool Worker::close(ConnectionId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return false;
+  auto keep = it->second;  // closing forgets it
+  keep->close_by_operator();
+  return true;
+}
+
+}  // namespace dnspush::io::detail

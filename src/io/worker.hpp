@@ -85,6 +85,8 @@ class Worker final : public WorkerLink {
   // Graceful drain: Retry Delay to DSO sessions, close the others after their answers.
   void drain(std::chrono::milliseconds retry_delay);
   std::size_t connections() const { return conns_.size(); }
+  std::vector<ConnectionSummary> summaries(std::size_t max) const;
+  bool close(ConnectionId id);
   std::span<std::uint8_t> read_buffer() { return read_buf_; }
 
   asio::io_context ctx{1};

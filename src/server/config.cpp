@@ -232,7 +232,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   const fs::path base = path.parent_path();
   Section top(&root, "");
   for (const char* k :
-       {"server", "listen", "tls", "limits", "push", "llq", "key", "journal", "zone"}) {
+       {"server", "listen", "tls", "limits", "push", "llq", "key", "journal", "zone", "metrics"}) {
     top.get(k);
   }
   DNSPUSH_TRY(top.no_unknown_keys());
@@ -251,6 +251,13 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
       return fail(Errc::kInvalidConfig,
                   "server.log-level: \"" + l + "\" is not one of trace, debug, info, warn, error");
     }
+    std::string format = "text";
+    DNSPUSH_TRY(s.string("log-format", format));
+    if (format != "text" && format != "json") {
+      return fail(Errc::kInvalidConfig,
+                  "server.log-format: \"" + format + "\" is not one of text, json");
+    }
+    c.log_json = format == "json";
     DNSPUSH_TRY(s.integer("workers", c.workers, 0, 1024));
     DNSPUSH_TRY(s.no_unknown_keys());
   }
@@ -482,6 +489,19 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                   "journal.sync: \"" + sync + "\" is not one of full, nometasync");
     }
     c.journal.no_meta_sync = sync == "nometasync";
+  }
+  {
+    auto t = subtable(root, "metrics");
+    if (!t) return tl::unexpected(t.error());
+    Section s(*t, "metrics");
+    std::string listen;
+    DNSPUSH_TRY(s.string("listen", listen));
+    DNSPUSH_TRY(s.no_unknown_keys());
+    if (!listen.empty()) {
+      auto e = io::Endpoint::parse(listen);
+      if (!e) return fail(Errc::kInvalidConfig, "metrics.listen: " + e.error().message);
+      c.metrics_listen = *e;
+    }
   }
   if (const auto* z = root.get("zone")) {
     const auto* arr = z->as_array();

@@ -113,6 +113,7 @@ struct Config {
   // [server]
   std::filesystem::path state_dir;  // absolute; created if missing
   std::string log_level = "info";   // trace, debug, info, warn, error
+  bool log_json = false;            // log-format = "json": one JSON object per line
   unsigned workers = 0;             // 0: one per core
 
   // [listen]
@@ -151,6 +152,9 @@ struct Config {
 
   // [[zone]]
   std::vector<ZoneConfig> zones;
+
+  // [metrics]: the Prometheus text endpoint (HTTP GET /metrics); unset: off
+  std::optional<io::Endpoint> metrics_listen;
 
   unsigned effective_workers() const;  // resolves workers = 0
 };

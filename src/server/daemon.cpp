@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -15,6 +16,7 @@
 
 #include "io/tls_context.hpp"
 #include "server/instance.hpp"
+#include "server/json_log.hpp"
 #include "zone/zone_file.hpp"
 
 namespace dnspush::server {
@@ -22,8 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void setup_logging(const std::string& level) {
+void setup_logging(const std::string& level, bool json) {
   auto logger = spdlog::stderr_color_mt("dnspushd");
+  if (json) logger->set_formatter(std::make_unique<JsonFormatter>());
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
 }
@@ -42,6 +45,11 @@ void raise_fd_limit() {
 }
 
 }  // namespace
+
+std::string version_text() {
+  return std::string("dnspushd ") + kVersion + "\n" + io::library_versions() + ", " +
+         mdb_version(nullptr, nullptr, nullptr);
+}
 
 Result<int> lock_state_dir(const fs::path& state_dir) {
   const fs::path path = state_dir / "dnspushd.lock";
@@ -110,7 +118,7 @@ int run(const fs::path& config_file) {
     return 1;
   }
   const Config& c = *cfg;
-  setup_logging(c.log_level);
+  setup_logging(c.log_level, c.log_json);
   spdlog::info("dnspushd {} starting with {}", kVersion, c.source.string());
 
   std::error_code ec;
@@ -141,7 +149,10 @@ int run(const fs::path& config_file) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto instance = Instance::create(c);
+  InstanceOptions io;
+  // dnspushctl stop: the same graceful path as SIGTERM (this thread's sigwait).
+  io.stop = [] { ::kill(::getpid(), SIGTERM); };
+  auto instance = Instance::create(c, std::move(io));
   if (!instance) {
     spdlog::error("{}", instance.error().message);
     return 1;

@@ -14,6 +14,9 @@ namespace dnspush::server {
 
 inline constexpr char kVersion[] = DNSPUSH_VERSION;
 
+// "dnspushd 0.1.0" and the versions of OpenSSL, Asio and LMDB it runs on.
+std::string version_text();
+
 // Loads every configured zone; the first failure is returned as "file:line: reason".
 Result<std::shared_ptr<const zone::Catalogue>> load_zones(const Config& c);
 

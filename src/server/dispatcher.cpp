@@ -28,6 +28,12 @@ LogLimiter refused_notify_log;
 LogLimiter refused_transfer_log;
 LogLimiter transfer_log;
 
+// The answer's RCODE (header bits; an extended RCODE is counted by its low bits).
+std::size_t query_label(const auth::QueryContext& ctx, std::span<const std::uint8_t> answer) {
+  const std::size_t rcode = answer.size() >= 4 ? (answer[3] & 0x0F) : 2;
+  return static_cast<std::size_t>(ctx.transport) * metric_labels::kRcode.size() + rcode;
+}
+
 }  // namespace
 
 io::FastPath Dispatcher::fast(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
@@ -47,6 +53,7 @@ io::FastPath Dispatcher::fast(std::span<const std::uint8_t> query, const auth::Q
   }
   const bool answered =
       parsed ? responder_.respond(m, ctx, out) : responder_.respond(query, ctx, out);
+  if (answered && metrics_) metrics_->add(Counter::kQueries, query_label(ctx, out));
   return answered ? io::FastPath::kAnswered : io::FastPath::kNoAnswer;
 }
 
@@ -85,6 +92,7 @@ void Dispatcher::handle(std::span<const std::uint8_t> query, const auth::QueryCo
   // Everything else, malformed messages included (FORMERR).
   std::vector<std::uint8_t> out;
   if (m ? responder_.respond(*m, ctx, out) : responder_.respond(query, ctx, out)) {
+    if (metrics_) metrics_->add(Counter::kQueries, query_label(ctx, out));
     reply.send(std::move(out));
   }
 }
@@ -117,6 +125,9 @@ void Dispatcher::update(std::span<const std::uint8_t> bytes, wire::Message m,
     v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
     if (!v->ok()) {
       log_bad_tsig("UPDATE", m, ctx, *v);
+      if (metrics_) {
+        metrics_->add(Counter::kUpdates, static_cast<std::size_t>(v->response_rcode()) & 0x0F);
+      }
       reply.send(rcode_answer(m, v->response_rcode(), WithQuestion::kNo, ctx, responder_.options(),
                               v, now));
       return;
@@ -214,6 +225,7 @@ void Dispatcher::signed_query(std::span<const std::uint8_t> bytes, const wire::M
   signed_ctx.trailer_reserve += wire::tsig_wire_size(*v.key);
   std::vector<std::uint8_t> out;
   if (!responder_.respond(m, signed_ctx, out)) return;
+  if (metrics_) metrics_->add(Counter::kQueries, query_label(ctx, out));
   if (auto r = wire::tsig_sign_answer(out, v, now); !r) {
     spdlog::warn("cannot sign an answer: {}", r.error().message);
   }
@@ -270,6 +282,9 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   std::size_t active = transfers_->active.load();
   do {
     if (active >= transfers_->max) {
+      if (metrics_) {
+        metrics_->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxTransfersOut));
+      }
       std::uint64_t suppressed = 0;
       if (refused_transfer_log.allow(Clock::now(), suppressed)) {
         spdlog::info("{} {} from {}: refused, {} transfers in progress (max-transfers-out){}",
@@ -293,6 +308,7 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
                  q.name.to_text(), t->serial().value(), from.to_text(), t->records_total(),
                  suppressed_note(suppressed));
   }
+  if (metrics_) metrics_->add(Counter::kTransfersOut, static_cast<std::size_t>(t->kind()));
   auto stream = std::make_shared<xfr::TransferOut>(std::move(*t));
   reply.send_stream([stream, slot] { return stream->next_message(); });
 }

@@ -13,6 +13,7 @@
 
 #include "auth/query_context.hpp"
 #include "auth/responder.hpp"
+#include "base/metrics.hpp"
 #include "io/server.hpp"
 #include "server/secondary.hpp"
 #include "server/zone_manager.hpp"
@@ -34,6 +35,8 @@ class Dispatcher {
         secondary_(secondary) {}
 
   std::size_t transfers_in_progress() const { return transfers_->active.load(); }
+  // Counts queries (by transport and RCODE), transfers and refusals; before serving.
+  void set_metrics(Metrics* m) { metrics_ = m; }
 
   void handle(std::span<const std::uint8_t> query, const auth::QueryContext& ctx,
               io::Reply reply) const;
@@ -77,6 +80,7 @@ class Dispatcher {
   WallClock now_;
   std::shared_ptr<TransferCount> transfers_;
   SecondaryService* secondary_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace dnspush::server

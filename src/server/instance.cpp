@@ -5,8 +5,11 @@
 
 #include <cstring>
 
+#include "io/control_socket.hpp"
+#include "server/control.hpp"
 #include "server/discovery.hpp"
 #include "server/dispatcher.hpp"
+#include "server/metrics_service.hpp"
 #include "server/notify_sender.hpp"
 #include "server/push_service.hpp"
 #include "server/secondary.hpp"
@@ -56,6 +59,7 @@ Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
 }
 
 struct Instance::Impl {
+  Metrics metrics;  // first: everything below counts into it until destroyed
   Config config;
   auth::Responder responder;
   std::unique_ptr<ZoneManager> zones;
@@ -64,6 +68,8 @@ struct Instance::Impl {
   std::unique_ptr<Dispatcher> dispatcher;
   std::shared_ptr<PushService> push;
   std::unique_ptr<io::Server> io;
+  std::unique_ptr<MetricsService> metrics_http;
+  std::unique_ptr<io::ControlSocket> control;
   bool started = false;
   bool stopped = false;
 
@@ -80,6 +86,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
 
   ZoneManagerOptions zo;
   zo.now = o.now;
+  zo.metrics = &impl->metrics;
   auto zones = ZoneManager::create(c, impl->responder, zo);
   if (!zones) return tl::unexpected(zones.error());
   impl->zones = std::move(*zones);
@@ -89,6 +96,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   impl->secondary = SecondaryService::create(c, *impl->zones, impl->responder, o.now);
   impl->dispatcher = std::make_unique<Dispatcher>(
       impl->responder, *impl->zones, c.max_transfers_out, o.now, impl->secondary.get());
+  impl->dispatcher->set_metrics(&impl->metrics);
 
   io::ServerOptions so;
   so.dns = c.dns;
@@ -101,6 +109,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   so.max_connections = c.max_connections;
   so.max_connections_per_address = c.max_connections_per_address;
   so.max_pending_bytes = c.max_pending_bytes;
+  so.metrics = &impl->metrics;
   if (!c.tls.empty()) {
     so.tls_context = o.tls;
     if (!so.tls_context) {
@@ -116,6 +125,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   const bool dso_push = c.push.enabled && (!c.tls.empty() || c.push.dso_on_tcp);
   if (dso_push || c.llq.enabled) {
     impl->push = std::make_shared<PushService>(impl->config, impl->responder);
+    impl->push->set_metrics(&impl->metrics);
     so.session_app = impl->push->app_factory();
     so.dso = dso_push;
     if (dso_push) {
@@ -134,7 +144,37 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   if (!server) return tl::unexpected(server.error());
   impl->io = std::move(*server);
   if (impl->push) impl->push->attach(*impl->io);
-  return std::unique_ptr<Instance>(new Instance(std::move(impl)));
+  if (c.metrics_listen) {
+    Impl* raw = impl.get();
+    auto m = MetricsService::create(*c.metrics_listen, impl->metrics, [raw] {
+      ScrapeState st;
+      if (auto cat = raw->responder.catalogue()) {
+        for (const auto& zc : raw->config.zones) {
+          auto origin = wire::Name::from_text(zc.origin);
+          const auto* z = origin ? cat->find_exact(*origin) : nullptr;
+          if (z == nullptr) continue;
+          st.zones.push_back(
+              {(*z)->origin().to_text(), (*z)->serial().value(), (*z)->record_count()});
+        }
+      }
+      st.connections = raw->io->connection_count();
+      st.transfers_out = raw->dispatcher->transfers_in_progress();
+      st.workers = raw->io->workers();
+      return st;
+    });
+    if (!m) return tl::unexpected(m.error());
+    impl->metrics_http = std::move(*m);
+  }
+  std::unique_ptr<Instance> instance(new Instance(std::move(impl)));
+  if (o.control) {
+    Instance* raw = instance.get();
+    auto ctl = io::ControlSocket::create(
+        c.state_dir / "dnspushd.sock",
+        [raw, stop = o.stop](std::string_view line) { return control_command(*raw, line, stop); });
+    if (!ctl) return tl::unexpected(ctl.error());
+    instance->impl_->control = std::move(*ctl);
+  }
+  return instance;
 }
 
 Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -154,11 +194,15 @@ void Instance::start() {
   impl_->secondary->start();  // before the writer: copies expired while down stay unserved
   impl_->zones->start();
   impl_->io->start();
+  if (impl_->metrics_http) impl_->metrics_http->start();
+  if (impl_->control) impl_->control->start();
 }
 
 void Instance::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  if (impl_->metrics_http) impl_->metrics_http->stop();
+  if (impl_->control) impl_->control->stop();
   // Transfers first (nothing more is submitted), then the writer (its callbacks to the
   // secondary loop are dropped by then).
   impl_->secondary->stop();
@@ -174,6 +218,14 @@ void Instance::stop() {
 
 PushService* Instance::push() {
   return impl_->push.get();
+}
+
+Metrics& Instance::metrics() {
+  return impl_->metrics;
+}
+
+const io::Endpoint* Instance::metrics_bound() const {
+  return impl_->metrics_http ? &impl_->metrics_http->bound() : nullptr;
 }
 
 void Instance::reload() {

@@ -4,10 +4,12 @@
 // what runs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "auth/responder.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "io/server.hpp"
 #include "io/tls_context.hpp"
@@ -24,6 +26,9 @@ struct InstanceOptions {
   // The TLS credentials for the TLS listeners; when null, the configured certificate or a
   // self-signed one made in the state directory (tls_context()).
   std::shared_ptr<io::TlsContext> tls;
+  // The control socket <state-dir>/dnspushd.sock (dnspushctl), and what its "stop" does.
+  bool control = true;
+  std::function<void()> stop;
 };
 
 // The server's TLS context from the configuration: [tls] certificate and key, or a
@@ -51,6 +56,10 @@ class Instance {
   const auth::Responder& responder() const;
   io::Server& io();
   PushService* push();  // nullptr when neither DNS Push nor LLQ is on
+  // Every counter of this server; the same object the metrics endpoint reads.
+  Metrics& metrics();
+  // The metrics endpoint's bound address ([metrics] listen), or nullptr when off.
+  const io::Endpoint* metrics_bound() const;
 
   struct Impl;
 

@@ -77,12 +77,13 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
  public:
   PushApp(io::WorkerLink& link, const Config& config, const auth::Responder& responder,
           push::PushConfig cfg, io::ConnectionLimiter& sessions,
-          const std::optional<llq::LlqConfig>& llq_cfg)
+          const std::optional<llq::LlqConfig>& llq_cfg, Metrics* metrics)
       : link_(link),
         config_(config),
         responder_(responder),
         push_(std::move(cfg)),
-        sessions_(sessions) {
+        sessions_(sessions),
+        metrics_(metrics) {
     if (llq_cfg) {
       llq::LlqConfig lc = *llq_cfg;
       for (std::size_t i = 0; i < lc.secret.size(); i += 8) {
@@ -141,6 +142,8 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
                        suppressed_note(suppressed));
         }
         ++refused_sessions_;
+        count(Counter::kSubscribes, static_cast<std::size_t>(wire::Rcode::REFUSED));
+        count(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxPushSessions));
         // RFC 8765 §6.2.2: REFUSED with a Retry Delay when resources are exhausted.
         s.respond(ev.id, wire::Rcode::REFUSED, now, {}, push_.config().retry_delay_limit);
         return;
@@ -153,7 +156,9 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
     so.max_message = static_cast<std::uint16_t>(config_.push.max_message);
     push_.set_session_options(sid(c.id), so);
     auto cat = responder_.catalogue();
+    const push::PushCounters before = push_.counters();
     auto r = push_.subscribe(sid(c.id), ev.id, primary->data, *cat, now);
+    count_subscribe(before, r);
     if (r.action == push::SubscribeResult::Action::kAbort) {
       abort(c, s, std::string("SUBSCRIBE: ") + r.reason, now);
       return;
@@ -162,6 +167,8 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
     // RFC 8765 §6.3: the initial PUSH immediately follows the NOERROR response.
     for (const auto& msg : r.initial_push) {
       if (!s.send_unidirectional(msg, now)) break;
+      count(Counter::kPushMessages);
+      count(Counter::kPushBytes, 0, msg->size());
     }
     update_long_lived(c);
     if (r.rcode != wire::Rcode::NOERROR) {
@@ -208,6 +215,7 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
 
   void on_closed(const io::ConnectionInfo& c) override {
     push_.close_session(sid(c.id));
+    sync_subscriptions();
     slots_.erase(c.id);  // the session slot is free again
   }
 
@@ -222,7 +230,7 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
       llq_->on_commit(push_.llq_matches(), Clock::now());
       flush_llq();
     }
-    for (auto& d : deliveries) pending_.push_back(std::move(d));
+    for (auto& d : deliveries) pending_.push_back(Pending{std::move(d), commit.committed_at});
     // Commits arriving faster than they can be written: no more slicing, so the queue
     // never holds more than about one fan-out beyond kMaxPending.
     while (pending_.size() > kMaxPending) drain_slice();
@@ -247,15 +255,49 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
 
   void update_long_lived(const io::ConnectionInfo& c) {
     link_.set_long_lived(c.id, push_.subscriptions(sid(c.id)));
+    sync_subscriptions();
+  }
+
+  void count(Counter c, std::size_t label = 0, std::uint64_t n = 1) {
+    if (metrics_) metrics_->add(c, label, n);
+  }
+  // The gauge follows this worker's index: the difference since it was last reported.
+  void sync_subscriptions() {
+    if (!metrics_) return;
+    const std::uint64_t now = push_.subscriptions();
+    if (now > reported_subscriptions_)
+      metrics_->add(Counter::kSubscriptions, 0, now - reported_subscriptions_);
+    if (now < reported_subscriptions_)
+      metrics_->sub(Counter::kSubscriptions, 0, reported_subscriptions_ - now);
+    reported_subscriptions_ = now;
+  }
+  void count_subscribe(const push::PushCounters& before, const push::SubscribeResult& r) {
+    if (!metrics_) return;
+    const push::PushCounters& after = push_.counters();
+    if (after.subscribe_refused_rate != before.subscribe_refused_rate) {
+      count(Counter::kLimitHits, static_cast<std::size_t>(Limit::kSubscribeRate));
+    }
+    if (after.subscribe_refused_session_limit != before.subscribe_refused_session_limit ||
+        after.subscribe_refused_worker_limit != before.subscribe_refused_worker_limit) {
+      count(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxSubscriptions));
+    }
+    if (r.action == push::SubscribeResult::Action::kRespond) {
+      count(Counter::kSubscribes, static_cast<std::size_t>(r.rcode) & 0x0F);
+    }
   }
 
   void drain_slice() {
     for (std::size_t n = 0; n < kSlice && !pending_.empty(); ++n) {
-      const push::Delivery d = std::move(pending_.front());
+      const Pending p = std::move(pending_.front());
       pending_.pop_front();
       // False: the connection is gone or was closed as a slow reader (its on_closed
       // forgets it); the others go on.
-      link_.send_unidirectional(static_cast<io::ConnectionId>(d.session), d.message);
+      if (link_.send_unidirectional(static_cast<io::ConnectionId>(p.d.session), p.d.message) &&
+          metrics_) {
+        metrics_->add(Counter::kPushMessages);
+        metrics_->add(Counter::kPushBytes, 0, p.d.message->size());
+        metrics_->observe(Histogram::kUpdateToPush, Clock::now() - p.committed_at);
+      }
     }
   }
 
@@ -277,8 +319,14 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   push::PushWorker push_;
   io::ConnectionLimiter& sessions_;
   std::unordered_map<io::ConnectionId, io::ConnectionLimiter::Ticket> slots_;
-  std::deque<push::Delivery> pending_;  // PUSH messages not yet handed to their sessions
-  bool draining_ = false;               // a drain() is queued on the worker
+  struct Pending {
+    push::Delivery d;
+    TimePoint committed_at;  // UPDATE->PUSH latency
+  };
+  Metrics* metrics_;
+  std::uint64_t reported_subscriptions_ = 0;  // this worker's part of the gauge
+  std::deque<Pending> pending_;               // PUSH messages not yet handed to their sessions
+  bool draining_ = false;                     // a drain() is queued on the worker
   std::uint64_t aborts_ = 0;
   std::uint64_t refused_sessions_ = 0;
   Csprng random_;
@@ -347,8 +395,8 @@ PushService::~PushService() = default;
 
 io::SessionAppFactory PushService::app_factory() {
   return [this](io::WorkerLink& link) -> std::unique_ptr<io::SessionApp> {
-    auto app =
-        std::make_unique<PushApp>(link, config_, responder_, push_config_, *sessions_, llq_config_);
+    auto app = std::make_unique<PushApp>(link, config_, responder_, push_config_, *sessions_,
+                                         llq_config_, metrics_);
     if (apps_.size() <= link.index()) apps_.resize(link.index() + 1, nullptr);
     apps_[link.index()] = app.get();
     return app;

@@ -38,6 +38,9 @@ class PushService : public ChangesetListener {
   // For io::ServerOptions: the apps are created by the io server, one per worker.
   io::SessionAppFactory app_factory();
   std::vector<dso::AppTlv> tlvs() const;
+  // Before app_factory() is used: subscriptions, SUBSCRIBE results, PUSH messages and
+  // bytes, UPDATE->PUSH latency.
+  void set_metrics(Metrics* m) { metrics_ = m; }
   // Before the io server starts; commits are posted through it.
   void attach(io::Server& io);
   void on_commit(const zone::CommitPtr& commit) override;
@@ -49,6 +52,7 @@ class PushService : public ChangesetListener {
   std::optional<llq::LlqConfig> llq_config_;         // [llq] enabled
   std::unique_ptr<io::ConnectionLimiter> sessions_;  // max-sessions (per address too)
   io::Server* io_ = nullptr;
+  Metrics* metrics_ = nullptr;
   std::vector<PushApp*> apps_;  // by worker index; owned by the io workers
 };
 

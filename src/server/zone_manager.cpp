@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/log_limiter.hpp"
 #include "io/loop.hpp"
@@ -88,6 +89,13 @@ struct ZoneManager::Impl {
   // it stalled every UPDATE behind it, so the commit rate fell as the zone grew.
   std::thread compactor;
   std::atomic<bool> compacting{false};
+
+  mutable std::mutex frozen_m;
+  std::unordered_set<wire::Name, wire::NameHash> frozen;  // under frozen_m
+  bool is_frozen(const wire::Name& origin) const {
+    std::lock_guard lock(frozen_m);
+    return frozen.count(origin) != 0;
+  }
 
   std::mutex m;  // guards queue, drain_posted, accepting
   std::deque<UpdateRequest> queue;
@@ -269,6 +277,10 @@ void ZoneManager::submit_update(UpdateRequest request) {
   std::lock_guard lock(impl_->m);
   if (!impl_->accepting) return;  // the reply drops
   if (impl_->queue.size() >= impl_->opts.max_queued) {
+    if (auto* m = impl_->opts.metrics) {
+      m->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kUpdateQueue));
+      m->add(Counter::kUpdates, static_cast<std::size_t>(Rcode::SERVFAIL));
+    }
     // DESIGN.md "bounded everything": past the bound the UPDATE fails visibly.
     request.reply.send(rcode_answer(request.message, Rcode::SERVFAIL, WithQuestion::kNo,
                                     request.ctx, impl_->responder.options(), request.tsig,
@@ -281,6 +293,37 @@ void ZoneManager::submit_update(UpdateRequest request) {
     Impl* raw = impl_.get();
     impl_->loop.post([raw] { raw->drain(); });
   }
+}
+
+bool ZoneManager::reload(const wire::Name& origin) {
+  const auto it = impl_->zones.find(origin);
+  if (it == impl_->zones.end()) return false;
+  Impl* raw = impl_.get();
+  const ZoneConfig* zc = it->second->config;
+  impl_->loop.post([raw, zc] { raw->reload_zone(*zc); });
+  return true;
+}
+
+bool ZoneManager::freeze(const wire::Name& origin) {
+  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
+  std::lock_guard lock(impl_->frozen_m);
+  impl_->frozen.insert(origin);
+  spdlog::info("zone {}: frozen (UPDATEs refused until thaw)", origin.to_text());
+  return true;
+}
+
+bool ZoneManager::thaw(const wire::Name& origin) {
+  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
+  {
+    std::lock_guard lock(impl_->frozen_m);
+    impl_->frozen.erase(origin);
+  }
+  spdlog::info("zone {}: thawed, reloading its file", origin.to_text());
+  return reload(origin);
+}
+
+bool ZoneManager::frozen(const wire::Name& origin) const {
+  return impl_->is_frozen(origin);
 }
 
 void ZoneManager::reload() {
@@ -394,6 +437,7 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
   auto current_zone = current(*origin);
   auto file = zone::load_zone_file(zc.file.string(), *origin);
   if (!file) {
+    if (opts.metrics) opts.metrics->add(Counter::kReloads, 1);
     spdlog::error("reload of {} failed, keeping serial {}: {}", origin->to_text(),
                   current_zone ? current_zone->serial().value() : 0, file.error().message);
     return;
@@ -434,6 +478,7 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
   changes.push_back(Change{*origin, current_zone, *applied, std::move(**cs)});
   announce(publish(changes));
   after_commit(*origin);
+  if (opts.metrics) opts.metrics->add(Counter::kReloads, 0);
 }
 
 const zone::Journal& ZoneManager::journal() const {
@@ -497,6 +542,10 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
     const wire::Name* key = tsig && tsig->key ? &tsig->key->name : nullptr;
     const auto from = ip_of(batch[i].ctx.client);
     // RFC 2136 §3.3: the permission check is local policy; REFUSED when denied.
+    if (is_frozen(origin)) {
+      rcodes[i] = Rcode::REFUSED;  // an operator is editing the file (dnspushctl freeze)
+      continue;
+    }
     if (zs == zones.end() || !zs->second->config->update.allows(from, key)) {
       rcodes[i] = Rcode::REFUSED;
       std::uint64_t suppressed = 0;
@@ -531,7 +580,12 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
     entries.reserve(changes.size());
     for (const auto& c : changes) entries.push_back({&c.origin, &c.cs});
     // Group commit: one transaction, one fsync, before any answer leaves.
-    if (auto r = journal.append_batch(entries); !r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = journal.append_batch(entries);
+    if (opts.metrics) {
+      opts.metrics->observe(Histogram::kJournalFsync, std::chrono::steady_clock::now() - t0);
+    }
+    if (!r) {
       durable = false;
       spdlog::error("journal write failed, {} UPDATE{} answered SERVFAIL: {}", changes.size(),
                     changes.size() == 1 ? "" : "s", r.error().message);
@@ -546,6 +600,7 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
     Rcode rcode = rcodes[i];
     // Without the journal, anything decided on top of this batch's changes is void.
     if (!durable && (after_first_change[i] || rcode == Rcode::NOERROR)) rcode = Rcode::SERVFAIL;
+    if (opts.metrics) opts.metrics->add(Counter::kUpdates, static_cast<std::size_t>(rcode) & 0x0F);
     batch[i].reply.send(rcode_answer(batch[i].message, rcode, WithQuestion::kNo, batch[i].ctx,
                                      responder.options(), batch[i].tsig, now));
   }
@@ -576,6 +631,7 @@ std::vector<zone::CommitPtr> ZoneManager::Impl::publish(std::vector<Change>& cha
     commit->committed_at = committed_at;
     cat = cat->with(c.after, version);
     commits.push_back(std::move(commit));
+    if (opts.metrics) opts.metrics->add(Counter::kCommits);
   }
   // The catalogue first: a reader that took it has seen every commit up to `version`, and a
   // subscriber registered against it skips exactly those (DESIGN.md).

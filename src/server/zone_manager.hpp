@@ -19,6 +19,7 @@
 
 #include "auth/query_context.hpp"
 #include "auth/responder.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "io/server.hpp"
 #include "server/changeset_listener.hpp"
@@ -62,6 +63,7 @@ struct ZoneManagerOptions {
   WallClock now = system_seconds;
   std::size_t max_batch = 256;     // UPDATEs per journal transaction
   std::size_t max_queued = 10000;  // more waiting UPDATEs are answered SERVFAIL
+  Metrics* metrics = nullptr;      // UPDATE results, commits, journal latency, reloads
 };
 
 class ZoneManager {
@@ -84,6 +86,15 @@ class ZoneManager {
   // changeset (journalled, published, announced like an UPDATE); otherwise the zone is kept.
   // Secondary zones have no file: they are left to their primaries.
   void reload();
+  // One zone only (dnspushctl reload <zone>); false when it is not one of ours.
+  bool reload(const wire::Name& origin);
+  // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze): while frozen, UPDATEs to
+  // the zone are answered REFUSED, so the operator may edit the master file; thaw reloads the file
+  // (a newer serial becomes a changeset that secondaries, push and LLQ subscribers see) and accepts
+  // UPDATEs again. False when the zone is not ours.
+  bool freeze(const wire::Name& origin);
+  bool thaw(const wire::Name& origin);
+  bool frozen(const wire::Name& origin) const;
 
   // A secondary zone's transfer: committed like an UPDATE (its changesets in one journal
   // transaction, then published and announced, one commit per changeset, in order), so a

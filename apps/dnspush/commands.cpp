@@ -136,12 +136,15 @@ std::optional<client::ClientOptions> client_options(const Common& c, const std::
   if (!r) return std::nullopt;
   o.resolver = *r;
   if (!c.server.empty()) {
-    auto a = client::parse_server(c.server, 853);
+    // --server names the push server (TLS, port 853 by default), or with --protocol llq
+    // the LLQ server (UDP, port 5352 by convention, RFC 8764 §3.1).
+    const bool llq = o.protocol == client::Protocol::kLlq;
+    auto a = client::parse_server(c.server, llq ? 5352 : 853);
     if (!a) {
       err("--server {}: {}", c.server, a.error().message);
       return std::nullopt;
     }
-    o.push_server = *a;
+    (llq ? o.llq_server : o.push_server) = *a;
   }
   o.tls_name = c.tls_name;
   o.ca_file = c.ca_file;
@@ -212,6 +215,7 @@ struct Runner {
         stop(s.failure ? exit_for(*s.failure) : kError);
         return;
       case Status::Kind::kPushing:
+      case Status::Kind::kLlq:
       case Status::Kind::kPolling:
       case Status::Kind::kReconnecting:
         std::fprintf(stderr, ";; %s: %s\n", what.c_str(), s.text.c_str());

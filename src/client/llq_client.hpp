@@ -109,6 +109,7 @@ struct LlqStatus {
     kServFull,     // SERV-FULL (with kRetrying)
     kNoSuchLlq,    // NO-SUCH-LLQ (with kLost or kRetrying)
     kTransient,    // SERVFAIL, UNKNOWN-ERR (with kRetrying)
+    kUnreachable,  // the io layer's: the server's port was refused (ICMP port unreachable)
   };
   State state = State::kEstablished;
   Reason reason = Reason::kNone;

@@ -247,8 +247,11 @@ void LlqClient::on_ack(const wire::Message& m, const llq::Option& o, TimePoint n
     return;
   }
   std::vector<wire::Record> full;
-  for (const auto& r : m.answers)
-    if (q_.matches(r)) full.push_back(r);
+  for (const auto& r : m.answers) {
+    if (!q_.matches(r)) continue;
+    full.push_back(r);
+    if (r.ttl > kMaxAddTtl) full.back().ttl = 0;  // RFC 2181 §8
+  }
   full_answer(full);
 }
 

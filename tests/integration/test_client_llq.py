@@ -3,7 +3,8 @@
 _dns-llq._udp, the current answers then the changes nsupdate makes (adds and removes),
 kept live across several leases by refreshes; --server skipping discovery; `--protocol
 auto` taking LLQ when the zone's push server does not answer, and polling when the zone
-has neither; the exit codes of STATIC (10), a refused port (4) and no LLQ server (3)."""
+has neither; a watch that ends cancels its LLQ; the exit codes of STATIC (10), a refused
+port (4), REFUSED (6) and no LLQ server (3)."""
 
 import os
 import sys
@@ -121,6 +122,30 @@ class LlqWatchTest(unittest.TestCase):
         r = ch.run("watch", "--protocol", "llq", "--server", "127.0.0.1:%d" % self.llq_port,
                    "www.nowhere.invalid")
         self.assertEqual(r.returncode, 6, r.stderr)
+
+
+class CancelTest(unittest.TestCase):
+    """A watch that ends cancels its LLQ (RFC 8764 §7: lease 0): with one LLQ allowed per
+    address and long leases, the next watch from the same address still gets its answers
+    (SERV-FULL otherwise)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.llq_port = harness.free_port()
+        extra = ("[llq]\nenabled = true\nlisten = [\"127.0.0.1:%d\"]\nlease-min-s = 600\n"
+                 "lease-max-s = 600\nmax-llqs-per-address = 1\n" % cls.llq_port)
+        cls.server = uh.UpdateServer(extra=extra).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_each_watch_cancels_its_llq_when_it_ends(self):
+        for _ in range(3):
+            r = ch.run("watch", "--protocol", "llq", "--server", "127.0.0.1:%d" % self.llq_port,
+                       "--timeout", "1", "--json", "www.example.test")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(r.stdout.splitlines()), 2, r.stdout + r.stderr)
 
 
 @unittest.skipUnless(uh.have_tools("nsupdate"), "needs nsupdate (bind9-dnsutils)")

@@ -81,6 +81,12 @@ class LlqWatchTest(unittest.TestCase):
         self.assertEqual(w.stderr().count("LLQ established"), 1, w.stderr())
         self.assertNotIn("LLQ lost", w.stderr())
 
+    def test_discover_says_llq_would_be_used(self):
+        r = ch.run("discover", "--resolver", self.res, "www.example.test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"watch: +LLQ at llq\.example\.test\.:%d \(127\.0\.0\.1\)"
+                         % self.llq_port)
+
     def test_server_skips_discovery_and_answers_come_first(self):
         w = ch.Watch("watch", "--protocol", "llq", "--server", "127.0.0.1:%d" % self.llq_port,
                      "--count", "2", "--json", "www.example.test")

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """`dnspush watch --protocol llq` against a real dnspushd with LLQ (RFC 8764): discovery of
 _dns-llq._udp, the current answers then the changes nsupdate makes (adds and removes),
-kept live across several leases by refreshes; --server skipping discovery; `--protocol
+kept live across several leases by refreshes; --server skipping discovery; `browse` and
+`discover`; `--protocol
 auto` taking LLQ when the zone's push server does not answer, and polling when the zone
 has neither; a watch that ends cancels its LLQ; the exit codes of STATIC (10), a refused
 port (4), REFUSED (6) and no LLQ server (3)."""
@@ -86,6 +87,12 @@ class LlqWatchTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"watch: +LLQ at llq\.example\.test\.:%d \(127\.0\.0\.1\)"
                          % self.llq_port)
+
+    def test_browse_over_llq(self):
+        r = ch.run("browse", "--protocol", "llq", "--resolver", self.res, "--timeout", "2",
+                   "_ipp._tcp", "example.test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^\+ Office Printer +printer\.example\.test\.:631 ")
 
     def test_server_skips_discovery_and_answers_come_first(self):
         w = ch.Watch("watch", "--protocol", "llq", "--server", "127.0.0.1:%d" % self.llq_port,

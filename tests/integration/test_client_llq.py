@@ -2,10 +2,9 @@
 """`dnspush watch --protocol llq` against a real dnspushd with LLQ (RFC 8764): discovery of
 _dns-llq._udp, the current answers then the changes nsupdate makes (adds and removes),
 kept live across several leases by refreshes; --server skipping discovery; `browse` and
-`discover`; `--protocol
-auto` taking LLQ when the zone's push server does not answer, and polling when the zone
-has neither; a watch that ends cancels its LLQ; the exit codes of STATIC (10), a refused
-port (4), REFUSED (6) and no LLQ server (3)."""
+`discover`; `--protocol auto` taking LLQ when the zone's push server does not answer, and
+polling when the zone has neither; a watch that ends cancels its LLQ; the exit codes of
+STATIC (10), a refused port (4), REFUSED (6) and no LLQ server (3)."""
 
 import os
 import sys

@@ -3,7 +3,7 @@
 _dns-llq._udp, the current answers then the changes nsupdate makes (adds and removes),
 kept live across several leases by refreshes; --server skipping discovery; `browse` and
 `discover`; `--protocol auto` taking LLQ when the zone's push server does not answer, and
-polling when the zone has neither; a watch that ends cancels its LLQ; the exit codes of
+polling when the zone has neither or neither answers; a watch that ends cancels its LLQ; the exit codes of
 STATIC (10), a refused port (4), REFUSED (6) and no LLQ server (3)."""
 
 import os
@@ -113,6 +113,24 @@ class LlqWatchTest(unittest.TestCase):
         self.nsupdate('update add a1.example.test 60 TXT "via llq"')
         self.assertEqual(ch.strip_time(w.events(1)),
                          [ev("add", "a1.example.test.", "TXT", 60, '"via llq"')])
+
+    def test_auto_polls_when_neither_push_nor_llq_answers(self):
+        dead_push, dead_llq = harness.free_port(), harness.free_port()
+        # Records in the zone replace the SRV records dnspushd answers itself.
+        self.nsupdate("update add _dns-push-tls._tcp.example.test 300 SRV 0 0 %d dead.example.test"
+                      % dead_push,
+                      "update add _dns-llq._udp.example.test 300 SRV 0 0 %d dead.example.test"
+                      % dead_llq, "update add dead.example.test 300 A 127.0.0.1")
+        self.addCleanup(self.nsupdate, "update delete _dns-push-tls._tcp.example.test SRV",
+                        "update delete _dns-llq._udp.example.test SRV",
+                        "update delete dead.example.test A")
+        w = self.watch("--protocol", "auto", "www.example.test")
+        self.assertEqual(sorted(e["rdata"] for e in w.events(2)), ["192.0.2.10", "192.0.2.11"],
+                         w.stderr())
+        self.assertTrue(w.wait_stderr("polling instead", 5), w.stderr())
+        self.assertIn("push server unreachable", w.stderr())
+        self.assertIn("LLQ server unreachable", w.stderr())
+        self.assertNotIn("LLQ established", w.stderr())
 
     def test_exit_codes(self):
         # STATIC: the zone does not do LLQ (10, as a server without DSO for push).

@@ -3,8 +3,8 @@
 _dns-llq._udp, the current answers then the changes nsupdate makes (adds and removes),
 kept live across several leases by refreshes; --server skipping discovery; `browse` and
 `discover`; `--protocol auto` taking LLQ when the zone's push server does not answer, and
-polling when the zone has neither or neither answers; a watch that ends cancels its LLQ; the exit codes of
-STATIC (10), a refused port (4), REFUSED (6) and no LLQ server (3)."""
+polling when the zone has neither or neither answers; a watch that ends cancels its LLQ;
+the exit codes of STATIC (10), a refused port (4), REFUSED (6) and no LLQ server (3)."""
 
 import os
 import sys

@@ -136,12 +136,15 @@ std::optional<client::ClientOptions> client_options(const Common& c, const std::
   if (!r) return std::nullopt;
   o.resolver = *r;
   if (!c.server.empty()) {
-    auto a = client::parse_server(c.server, 853);
+    // --server names the push server (TLS, port 853 by default), or with --protocol llq
+    // the LLQ server (UDP, port 5352 by convention, RFC 8764 §3.1).
+    const bool llq = o.protocol == client::Protocol::kLlq;
+    auto a = client::parse_server(c.server, llq ? 5352 : 853);
     if (!a) {
       err("--server {}: {}", c.server, a.error().message);
       return std::nullopt;
     }
-    o.push_server = *a;
+    (llq ? o.llq_server : o.push_server) = *a;
   }
   o.tls_name = c.tls_name;
   o.ca_file = c.ca_file;
@@ -212,6 +215,7 @@ struct Runner {
         stop(s.failure ? exit_for(*s.failure) : kError);
         return;
       case Status::Kind::kPushing:
+      case Status::Kind::kLlq:
       case Status::Kind::kPolling:
       case Status::Kind::kReconnecting:
         std::fprintf(stderr, ";; %s: %s\n", what.c_str(), s.text.c_str());
@@ -508,7 +512,7 @@ int discover(const DiscoverOptions& o) {
     return chosen;
   };
   const auto* push = show(Service::kPushTls, "DNS Push servers");
-  show(Service::kLlqUdp, "LLQ servers (UDP)");
+  const auto* llq = show(Service::kLlqUdp, "LLQ servers (UDP)");
   show(Service::kLlqTls, "LLQ servers (TLS)");
   const auto* upd_tls = show(Service::kUpdateTls, "UPDATE servers (TLS)");
   const auto* upd = show(Service::kUpdateUdp, "UPDATE servers (UDP)");
@@ -521,11 +525,17 @@ int discover(const DiscoverOptions& o) {
         push->srv.target.to_text().c_str(), push->srv.port, push->addresses.front().c_str(),
         push->srv.target.to_text().c_str(),
         push->dane ? "by DANE (authenticated TLSA records)" : "against the trust store");
+  } else if (llq != nullptr) {
+    std::printf(
+        "  watch:  LLQ at %s:%u (%s), the first in RFC 2782 order with an address "
+        "(no DNS Push server)\n",
+        llq->srv.target.to_text().c_str(), llq->srv.port, llq->addresses.front().c_str());
   } else {
-    std::printf("  watch:  polling through the resolver (no DNS Push server%s)\n",
-                result.find(Service::kLlqUdp) && !result.find(Service::kLlqUdp)->targets.empty()
-                    ? "; an LLQ server exists, but LLQ is not available in this client yet"
-                    : "");
+    std::printf("  watch:  polling through the resolver (no DNS Push or LLQ server)\n");
+  }
+  if (push != nullptr && llq != nullptr) {
+    std::printf("          (LLQ at %s:%u if the push server does not answer)\n",
+                llq->srv.target.to_text().c_str(), llq->srv.port);
   }
   if (upd_tls != nullptr) {
     std::printf("  update: %s:%u over TLS (_dns-update-tls._tcp SRV)\n",

@@ -22,7 +22,7 @@ enum Exit : int {
   kNotAuth = 7,       // NOTAUTH (also a TSIG failure)
   kRcode = 8,         // another error RCODE
   kTimeout = 9,       // no answer in time
-  kUnavailable = 10,  // the protocol asked for is not available (LLQ)
+  kUnavailable = 10,  // the server does not do the protocol asked for (DSO, LLQ)
 };
 
 // Options shared by the commands that talk to servers.

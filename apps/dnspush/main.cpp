@@ -12,7 +12,9 @@ void add_common(CLI::App* c, Common& o, bool tls_options) {
   c->add_option("--resolver", o.resolvers,
                 "recursive resolver HOST[:PORT] for discovery and queries (repeatable; "
                 "default: /etc/resolv.conf)");
-  c->add_option("-s,--server", o.server, "HOST[:PORT]: use this server, skip discovery");
+  c->add_option("-s,--server", o.server,
+                "HOST[:PORT]: use this server, skip discovery (watch: the push server, port 853, "
+                "or with --protocol llq the LLQ server, port 5352)");
   c->add_option("--timeout", o.timeout, "seconds");
   c->add_flag("-v,--verbose", o.verbose, "say what is done and why, on stderr");
   if (!tls_options) return;
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
   auto* cw = app.add_subcommand("watch", "print the answers for names, then every change live");
   cw->add_option("what", w.args, "NAME [TYPE] [CLASS], several names at once (default type A)")
       ->required();
-  cw->add_option("--protocol", w.protocol, "push, llq, poll or auto (push, else polling)")
+  cw->add_option("--protocol", w.protocol, "push, llq, poll or auto (push, else LLQ, else polling)")
       ->check(CLI::IsMember({"push", "llq", "poll", "auto"}))
       ->capture_default_str();
   cw->add_option("--poll-interval", w.poll_interval,
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
   auto* cb = app.add_subcommand("browse", "browse DNS-SD service instances live (RFC 6763)");
   cb->add_option("service", b.service, "service type, e.g. _ipp._tcp")->required();
   cb->add_option("domain", b.domain, "domain (default: the resolv.conf search domain)");
-  cb->add_option("--protocol", b.protocol, "push, llq, poll or auto")
+  cb->add_option("--protocol", b.protocol, "push, llq, poll or auto (push, else LLQ, else polling)")
       ->check(CLI::IsMember({"push", "llq", "poll", "auto"}))
       ->capture_default_str();
   cb->add_option("--poll-interval", b.poll_interval, "polling: at least this many seconds");

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "client/discovery.hpp"
+#include "client/llq_connection.hpp"
 #include "client/push_connection.hpp"
 
 namespace dnspush::client {
@@ -98,8 +99,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     RecordSet set;
     EventCallback on_event;
     StatusCallback on_status;
-    enum class Mode : std::uint8_t { kStarting, kPush, kPoll, kDone } mode = Mode::kStarting;
+    enum class Mode : std::uint8_t { kStarting, kPush, kLlq, kPoll, kDone } mode = Mode::kStarting;
     std::string conn_key;
+    std::shared_ptr<LlqConnection> llq;
+    std::vector<LlqTarget> llq_targets;  // auto: LLQ to try when push does not work
     std::unique_ptr<asio::steady_timer> poll_timer;
     bool reported_polling = false;
     std::function<void()> on_end;  // an EventStream's close
@@ -152,6 +155,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       }
       s.conn_key.clear();
     }
+    if (s.llq) {
+      auto llq = std::move(s.llq);
+      llq->stop();  // RFC 8764 §7: cancelled with a lease of 0
+    }
     if (s.poll_timer) s.poll_timer->cancel();
   }
 
@@ -171,8 +178,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     Sub* s = find(id);
     if (s == nullptr || stopped) co_return;
     if (opts.protocol == Protocol::kLlq) {
-      fail(*s, FailureKind::kUnavailable,
-           "LLQ (RFC 8764) is not available in this client yet: use --protocol push, poll or auto");
+      co_await start_llq_by_discovery(id);
       co_return;
     }
     if (opts.protocol == Protocol::kPoll) {
@@ -195,12 +201,14 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       status(*s, Kind::kDiscovering, "discovering the push server for " + s->q.name.to_text());
       DiscoveryConfig dc;
       dc.services = {Service::kPushTls};
+      if (opts.protocol == Protocol::kAuto) dc.services.push_back(Service::kLlqUdp);
       dc.dane = opts.dane;
       auto res = co_await resolver.discover(s->q.name, dc);
       bool timed_out = false;
       for (const auto& line : res.log)
         if (line.find("no answer") != std::string::npos) timed_out = true;
       if (stopped || (s = find(id)) == nullptr || s->mode == Sub::Mode::kDone) co_return;
+      if (opts.protocol == Protocol::kAuto) s->llq_targets = llq_targets(res);
       const ServiceResult* push = res.find(Service::kPushTls);
       if (push != nullptr) {
         for (const auto& t : push->targets) {
@@ -227,7 +235,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
                why);
           co_return;
         }
-        start_poll(*s, why + ": polling instead");
+        for (const auto& line : res.log) status(*s, Kind::kInfo, line);
+        fallback(*s, why);
         co_return;
       }
       for (const auto& line : res.log) status(*s, Kind::kInfo, line);
@@ -298,7 +307,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         case SubscriptionStatus::State::kFailed:
           s->conn_key.clear();  // the channel already forgot it
           if (opts.protocol == Protocol::kAuto && st->rcode == wire::Rcode::NOERROR) {
-            start_poll(*s, st->text + ": polling instead");
+            fallback(*s, st->text);
             return;
           }
           // NOERROR here: the channel found the server without DNS Push.
@@ -325,7 +334,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         for (Sub* s : subs_on(key)) {
           if (opts.protocol == Protocol::kAuto) {
             detach(*s);
-            start_poll(*s, cs.text + ": polling instead");
+            fallback(*s, cs.text);
           } else {
             fail(*s, FailureKind::kUnavailable, cs.text);
           }
@@ -344,13 +353,158 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         fail(*s, FailureKind::kTlsVerify, f.text);
       } else if (opts.protocol == Protocol::kAuto) {
         detach(*s);
-        start_poll(*s, "push server unreachable: " + f.text + ": polling instead");
+        fallback(*s, "push server unreachable: " + f.text);
       } else {
         fail(*s,
              f.failure == net::Failure::kTimeout ? FailureKind::kTimeout : FailureKind::kConnect,
              f.text);
       }
     }
+  }
+
+  // Auto: push did not work (or the zone has none): LLQ where the zone has an LLQ server,
+  // else polling.
+  void fallback(Sub& s, const std::string& why) {
+    if (!s.llq_targets.empty()) {
+      auto targets = std::move(s.llq_targets);
+      s.llq_targets.clear();
+      status(s, Kind::kInfo, why + ": trying LLQ");
+      start_llq(s, std::move(targets));
+      return;
+    }
+    start_poll(s, why + ": polling instead");
+  }
+
+  static std::vector<LlqTarget> llq_targets(const DiscoveryResult& res) {
+    std::vector<LlqTarget> out;
+    const ServiceResult* llq = res.find(Service::kLlqUdp);
+    if (llq == nullptr) return out;
+    for (const auto& t : llq->targets) {
+      if (t.addresses.empty()) continue;
+      out.push_back(LlqTarget{t.srv.target.to_text(), t.srv.port, t.addresses});
+    }
+    return out;
+  }
+
+  // Protocol llq: the given server, else discovery of _dns-llq._udp (RFC 8764 §3.1).
+  asio::awaitable<void> start_llq_by_discovery(SubscriptionId id) {
+    auto self = shared_from_this();
+    Sub* s = find(id);
+    std::vector<LlqTarget> targets;
+    if (opts.llq_server) {
+      auto addrs = co_await resolver.addresses(opts.llq_server->host);
+      if (stopped || (s = find(id)) == nullptr) co_return;
+      if (addrs.empty()) {
+        fail(*s, FailureKind::kNoServer, "cannot resolve " + opts.llq_server->host);
+        co_return;
+      }
+      targets.push_back(LlqTarget{opts.llq_server->host, opts.llq_server->port, std::move(addrs)});
+    } else {
+      status(*s, Kind::kDiscovering, "discovering the LLQ server for " + s->q.name.to_text());
+      DiscoveryConfig dc;
+      dc.services = {Service::kLlqUdp};
+      dc.dane = false;
+      auto res = co_await resolver.discover(s->q.name, dc);
+      if (stopped || (s = find(id)) == nullptr || s->mode == Sub::Mode::kDone) co_return;
+      bool timed_out = false;
+      for (const auto& line : res.log) {
+        if (line.find("no answer") != std::string::npos) timed_out = true;
+        status(*s, Kind::kInfo, line);
+      }
+      targets = llq_targets(res);
+      if (targets.empty()) {
+        fail(*s, timed_out && !res.zone_found ? FailureKind::kTimeout : FailureKind::kNoServer,
+             !res.zone_found ? res.error
+                             : fmt::format("no LLQ server for zone {} (no usable {}.{} SRV)",
+                                           res.zone.to_text(), service_label(Service::kLlqUdp),
+                                           res.zone.to_text()));
+        co_return;
+      }
+    }
+    start_llq(*s, std::move(targets));
+  }
+
+  void start_llq(Sub& s, std::vector<LlqTarget> targets) {
+    s.mode = Sub::Mode::kLlq;
+    s.conn_key.clear();
+    auto weak = weak_from_this();
+    const SubscriptionId id = s.id;
+    auto conn = std::make_shared<LlqConnection>(ex, std::move(targets), s.q, &s.set, opts.llq,
+                                                [weak, id](const LlqEvent& e) {
+                                                  if (auto self = weak.lock()) self->on_llq(id, e);
+                                                });
+    s.llq = conn;
+    status(s, Kind::kInfo, "LLQ server " + conn->describe());
+    conn->start();  // may report (and end) at once: `s` is not used after this
+  }
+
+  void on_llq(SubscriptionId id, const LlqEvent& e) {
+    Sub* s = find(id);
+    if (s == nullptr || s->mode != Sub::Mode::kLlq || !s->llq) return;
+    if (const auto* r = std::get_if<RecordEvent>(&e)) {
+      event(*s, *r);
+      return;
+    }
+    const auto& st = std::get<LlqStatus>(e);
+    using LS = LlqStatus::State;
+    switch (st.state) {
+      case LS::kEstablished:
+        status(*s, Kind::kLlq,
+               fmt::format("LLQ established at {} (lease {} s)", s->llq->describe(), st.lease));
+        return;
+      case LS::kTruncated:
+        status(*s, Kind::kInfo, st.text);
+        asio::co_spawn(ex, fetch_full(id), asio::detached);
+        return;
+      case LS::kLost:
+        status(*s, Kind::kReconnecting, "LLQ lost: " + st.text);
+        return;
+      case LS::kRetrying:
+        status(*s, Kind::kInfo,
+               st.text + (st.retry_at ? ", retrying in " + seconds(*st.retry_at - Clock::now())
+                                      : std::string()));
+        return;
+      case LS::kFailed: {
+        auto llq = std::move(s->llq);
+        llq->stop();
+        if (opts.protocol == Protocol::kAuto) {
+          start_poll(*s, st.text + ": polling instead");
+          return;
+        }
+        FailureKind f = FailureKind::kRcode;
+        switch (st.reason) {
+          case LlqStatus::Reason::kNoAnswer:
+            f = FailureKind::kTimeout;
+            break;
+          case LlqStatus::Reason::kUnreachable:
+            f = FailureKind::kConnect;
+            break;
+          case LlqStatus::Reason::kUnavailable:
+            f = FailureKind::kUnavailable;
+            break;
+          case LlqStatus::Reason::kRcode:
+            f = failure_for(st.rcode);
+            break;
+          default:
+            break;
+        }
+        fail(*s, f, st.text);
+        return;
+      }
+    }
+  }
+
+  // A truncated ACK (RFC 8764 §5.1): the LLQ stands; the answer comes by the resolver.
+  asio::awaitable<void> fetch_full(SubscriptionId id) {
+    auto self = shared_from_this();
+    Sub* s = find(id);
+    if (s == nullptr) co_return;
+    const Question q = s->q;
+    auto r = co_await resolver.query(q, /*use_cache=*/false);
+    if (stopped || (s = find(id)) == nullptr || !s->llq || !r.answer) co_return;
+    const auto records = r.answer->matching(q);
+    auto llq = s->llq;
+    llq->full_answer(records);
   }
 
   void start_poll(Sub& s, std::string why) {
@@ -400,6 +554,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     stopped = true;
     for (auto& [id, s] : subs) {
       if (s->poll_timer) s->poll_timer->cancel();
+      if (s->llq) {
+        auto llq = std::move(s->llq);
+        llq->stop();
+      }
       s->mode = Sub::Mode::kDone;
       if (s->on_end) s->on_end();
     }

@@ -7,8 +7,12 @@
 //         one DSO session per server carries every subscription to it, reconnects with
 //         back-off and reconciles the cache (push_channel.hpp, record_set.hpp).
 //   poll  ordinary queries to the resolver, at RFC 8765 §6.1's interval (backoff.hpp).
-//   llq   Long-Lived Queries (RFC 8764): not available yet; subscriptions fail at once.
-//   auto  push where the zone has a push server that answers; polling otherwise.
+//   llq   Long-Lived Queries (RFC 8764): discovery of `_dns-llq._udp.<zone>` (or an
+//         explicit llq_server), one LLQ per subscription over its own UDP socket, setup
+//         with retransmissions, events acknowledged, refresh at 80% of the lease, and the
+//         same cache and reconciliation as push (llq_client.hpp, llq_connection.hpp).
+//   auto  push where the zone has a push server that answers; else LLQ where it has an
+//         LLQ server that answers; polling otherwise.
 //
 // TLS: the system trust store or a CA file, SNI and the certificate name checked against
 // the SRV target, TLS 1.2 or newer, session resumption; DANE (RFC 7673) where the
@@ -31,6 +35,7 @@
 #include <vector>
 
 #include "client/config_files.hpp"
+#include "client/llq_client.hpp"
 #include "client/push_channel.hpp"
 #include "client/question.hpp"
 #include "client/record_set.hpp"
@@ -45,22 +50,24 @@ std::optional<Protocol> protocol_from_text(std::string_view s);
 
 // Why a subscription failed, for callers that map failures to exit codes.
 enum class FailureKind : std::uint8_t {
-  kNoServer,     // discovery found no zone or no push server (protocol push)
-  kConnect,      // the push server could not be reached
+  kNoServer,     // discovery found no zone, or no push (LLQ) server with protocol push (llq)
+  kConnect,      // the push or LLQ server could not be reached
   kTlsVerify,    // its certificate (or DANE) did not verify
   kRefused,      // SUBSCRIBE refused (REFUSED)
   kNotAuth,      // NOTAUTH: the server is not authoritative for the name
   kRcode,        // another error RCODE
-  kTimeout,      // the resolver did not answer
-  kUnavailable,  // the protocol asked for is not available (LLQ), or the server has no DSO
+  kTimeout,      // the resolver, or the LLQ server, did not answer
+  kUnavailable,  // the server does not do the protocol asked for: no DSO (push); STATIC,
+                 // BAD-VERS or no LLQ option in the answer (llq)
 };
 
 struct Status {
   enum class Kind : std::uint8_t {
     kDiscovering,   // looking for the zone's servers
     kPushing,       // subscribed by DNS Push: changes arrive as they happen
+    kLlq,           // live by LLQ (RFC 8764): changes arrive as events
     kPolling,       // polling the resolver (the fallback)
-    kReconnecting,  // the push session was lost; records age until it is back
+    kReconnecting,  // the push session (or the LLQ) was lost; records age until it is back
     kFailed,        // the subscription ended; `failure` says why
     kInfo,          // something a person may want to know (the server chosen, ...)
   };
@@ -76,12 +83,15 @@ struct ClientOptions {
   // name its certificate must carry (default: the host given).
   std::optional<ServerAddress> push_server;
   std::string tls_name;
+  // Skip discovery for LLQ (protocol llq): the LLQ server to use for every subscription.
+  std::optional<ServerAddress> llq_server;
   std::string ca_file;        // empty: the system trust store
   bool insecure = false;      // no certificate checks at all
   bool dane = true;           // use authenticated TLSA records (RFC 7673)
   Duration poll_interval{0};  // lower bound; RFC 8765 §6.1's TTL rule applies on top
   Duration connect_timeout = std::chrono::seconds(5);
   PushChannelConfig push;
+  LlqClientConfig llq;
   std::size_t max_records = RecordSet::kDefaultMaxRecords;  // per subscription
 };
 

@@ -286,6 +286,14 @@ LlqServer::Outcome LlqServer::setup(Ctx& c, const wire::Question& q, const Optio
     r.option = make_option(Opcode::LLQ_SETUP, e, id, lease);
     return r;
   };
+  // An expired (or not yet transferred) secondary zone: nothing true can be said about it
+  // now, so no LLQ starts there and no answers are given; SERVFAIL as for a query and a
+  // push SUBSCRIBE (RFC 1034 §4.3.5), which a client retries later. Checked first: even a
+  // repeated ACK would read answers from the stale copy.
+  if (c.snapshot.unavailable_for(q.name)) {
+    r.rcode = Rcode::SERVFAIL;
+    return reply(ErrorCode::UNKNOWN_ERR, o.id, 0);
+  }
   // A repeated challenge response for a live LLQ: the ACK and answers again (§5.1).
   if (o.id != 0) {
     if (const auto slot = find(o.id, c.from)) {

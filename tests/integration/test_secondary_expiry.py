@@ -2,7 +2,7 @@
 """The primary goes away: a dnspushd secondary keeps answering from its copy until the SOA
 EXPIRE time has passed since its last successful refresh (RFC 1034 §4.3.5; the test zone's
 SOA says refresh 2, retry 1, expire 10), then answers SERVFAIL for the zone, refuses new
-push subscriptions with SERVFAIL and tells its existing subscribers nothing. When the
+push subscriptions and LLQ setups with SERVFAIL and tells its existing subscribers nothing. When the
 primary is back, the next retry makes the zone current again and the subscribers hear
 exactly what changed."""
 
@@ -17,8 +17,11 @@ import harness  # noqa: E402
 import secondary_helpers as sh  # noqa: E402
 import update_helpers as uh  # noqa: E402
 
+import dns.edns  # noqa: E402
 import dns.exception  # noqa: E402
+import dns.message  # noqa: E402
 import dns.query  # noqa: E402
+import struct  # noqa: E402
 
 REFRESH, RETRY, EXPIRE = 2, 1, 10
 SERVFAIL = 2
@@ -36,7 +39,8 @@ www  IN A   192.0.2.10
 class SecondaryExpiryTest(unittest.TestCase):
     def setUp(self):
         self.primary = uh.UpdateServer(zone_text=ZONE)
-        self.secondary = sh.SecondaryServer(self.primary.port)
+        self.secondary = sh.SecondaryServer(self.primary.port,
+                                            extra="[llq]\nenabled = true\non-dns-port = true\n")
         self.primary.notify = [self.secondary.port]
         self.primary.write_config()
         self.primary.start()
@@ -83,6 +87,13 @@ class SecondaryExpiryTest(unittest.TestCase):
         _, r = d.subscribe("www.example.test", "A")
         self.assertEqual(r["rcode"], SERVFAIL)
         self.assertEqual(c.pushes(0.5), [])
+        # An LLQ setup (RFC 8764 §5.1, on the DNS port): SERVFAIL too, no answers.
+        setup = dns.edns.GenericOption(1, struct.pack("!HHHQI", 1, 1, 0, 0, 7200))
+        q = dns.message.make_query("www.example.test", "A", use_edns=0, options=[setup])
+        a = dns.query.udp(q, "127.0.0.1", port=self.secondary.port, timeout=3)
+        self.assertEqual(a.rcode(), SERVFAIL, a)
+        self.assertEqual(a.answer, [])
+        self.assertEqual([o.otype for o in a.options], [1])
 
         # The primary is back and changes something: the next retry catches up, the zone is
         # served again and the subscriber hears exactly that change.

@@ -1,7 +1,7 @@
 // The public API on a real (loopback) resolver: the awaitable stream with its bound, the
 // callback form on the caller's io_context, and ClientThread. The resolver is a tiny UDP
-// responder in the test; the protocol is poll (push is covered against dnspushd by the
-// integration tests).
+// responder in the test; the protocol is poll (push and LLQ are covered against dnspushd by
+// the integration tests), and LLQ's failures against a closed port and a STATIC server.
 #include "client/client.hpp"
 
 #include <gtest/gtest.h>
@@ -179,10 +179,18 @@ TEST(ClientApi, ClientThreadRunsCallbacksOnItsOwnThread) {
   EXPECT_TRUE(ct.answers(id).empty());
 }
 
-TEST(ClientApi, LlqIsNotAvailableYet) {
+// An LLQ server on a port nobody listens on: ICMP port unreachable comes back at once on
+// the connected socket, a connect failure, not three silent retransmissions.
+TEST(ClientApi, LlqToAClosedPortFailsAtOnceAsConnect) {
   asio::io_context io;
+  std::uint16_t port = 0;
+  {
+    asio::ip::udp::socket probe(io, {asio::ip::make_address("127.0.0.1"), 0});
+    port = probe.local_endpoint().port();
+  }
   ClientOptions o;
   o.protocol = Protocol::kLlq;
+  o.llq_server = ServerAddress{"127.0.0.1", port};
   o.resolver.servers = {{"127.0.0.1", 9}};
   Client c(io, o);
   std::optional<Status> failed;
@@ -191,7 +199,51 @@ TEST(ClientApi, LlqIsNotAvailableYet) {
   });
   io.run_for(std::chrono::seconds(2));
   ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->failure, FailureKind::kConnect) << failed->text;
+}
+
+// A server that answers every LLQ setup with STATIC (RFC 8764 §3.2): the zone does not do
+// LLQ, so the subscription fails as unavailable (the CLI's exit 10).
+TEST(ClientApi, LlqStaticIsUnavailable) {
+  asio::io_context io;
+  asio::ip::udp::socket server(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::vector<std::uint8_t> buf(4096);
+  asio::ip::udp::endpoint from;
+  std::function<void()> serve = [&] {
+    server.async_receive_from(asio::buffer(buf), from, [&](std::error_code ec, std::size_t n) {
+      if (ec) return;
+      auto m = wire::Message::parse(std::span<const std::uint8_t>(buf.data(), n));
+      if (m && !m->questions.empty()) {
+        wire::Header h;
+        h.id = m->header.id;
+        h.qr = true;
+        wire::MessageBuilder b(h, 512, 64);
+        b.add_question(m->questions[0]);
+        wire::Edns e;
+        e.options.push_back(
+            llq::to_edns(llq::make_option(llq::Opcode::LLQ_SETUP, llq::ErrorCode::STATIC, 0, 0)));
+        b.add_edns(e);
+        auto out = b.finish();
+        server.send_to(asio::buffer(out), from);
+      }
+      serve();
+    });
+  };
+  serve();
+  ClientOptions o;
+  o.protocol = Protocol::kLlq;
+  o.llq_server = ServerAddress{"127.0.0.1", server.local_endpoint().port()};
+  o.resolver.servers = {{"127.0.0.1", 9}};
+  Client c(io, o);
+  std::optional<Status> failed;
+  c.subscribe(question("www.example.test."), {}, [&](const Status& s) {
+    if (s.kind == Status::Kind::kFailed) failed = s;
+  });
+  io.run_for(std::chrono::seconds(2));
+  c.stop();
+  ASSERT_TRUE(failed.has_value());
   EXPECT_EQ(failed->failure, FailureKind::kUnavailable);
+  EXPECT_NE(failed->text.find("STATIC"), std::string::npos) << failed->text;
 }
 
 }  // namespace

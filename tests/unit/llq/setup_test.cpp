@@ -189,6 +189,39 @@ TEST(LlqErrors, StaticWhenLlqIsOffForTheZoneOrTheNameIsNotOurs) {
   EXPECT_EQ(f.llq.counters().challenges, 0u);
 }
 
+// A secondary zone that expired, or was never transferred (configured, not held): SERVFAIL
+// with no answers and no LLQ, as for a query and a push SUBSCRIBE; at every step.
+TEST(LlqErrors, ServfailForAZoneThatIsNotBeingServed) {
+  Fixture f;
+  const auto q = question("www.example.com.");
+  const Option c = f.challenge(q);  // given while the zone was still current
+  const auto expired = f.zones.now().with_unavailable(name("example.com."), true);
+  Bytes out;
+  auto ask = [&](const Bytes& m, const zone::Catalogue& cat) {
+    EXPECT_EQ(f.llq.receive(m, peer(), cat, t0, out), Disposition::kAnswer);
+    return decode(out);
+  };
+  for (const auto& a : {ask(message(1, {q}, {setup_option()}), *expired),
+                        ask(message(2, {q}, {setup_option(c.id, c.lease)}), *expired)}) {
+    EXPECT_EQ(a.m.rcode(), Rcode::SERVFAIL);
+    EXPECT_TRUE(a.m.answers.empty());
+    ASSERT_EQ(a.options.size(), 1u);
+    EXPECT_EQ(a.options[0].error, static_cast<std::uint16_t>(ErrorCode::UNKNOWN_ERR));
+    EXPECT_EQ(a.options[0].lease, 0u);
+  }
+  EXPECT_EQ(f.llq.size(), 0u);
+  EXPECT_EQ(f.llq.counters().challenges, 1u);  // only the one given before
+  // A zone configured but not held at all.
+  const auto none = f.zones.now().with_unavailable(name("example.net."), true);
+  const auto a = ask(message(3, {question("www.example.net.")}, {setup_option()}), *none);
+  EXPECT_EQ(a.m.rcode(), Rcode::SERVFAIL);
+  EXPECT_EQ(f.llq.size(), 0u);
+  // Current again: the same challenge response is accepted.
+  const auto ok = ask(message(4, {q}, {setup_option(c.id, c.lease)}), f.zones.now());
+  EXPECT_EQ(ok.m.rcode(), Rcode::NOERROR);
+  EXPECT_EQ(f.llq.size(), 1u);
+}
+
 TEST(LlqErrors, ServFullPerAddressWithRetryLeaseOthersKeepWorking) {
   LlqConfig cfg = Fixture::config();
   cfg.max_llqs_per_address = 2;

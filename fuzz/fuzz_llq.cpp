@@ -72,6 +72,8 @@ struct Model {
   Cache cache;
 };
 
+constexpr std::uint64_t kStream = 77;
+
 class Harness {
  public:
   Harness() : llq_(push_, config(), [this] { return ++rnd_ * 0x9E3779B97F4A7C15ULL; }) {
@@ -88,10 +90,16 @@ class Harness {
       p.port = static_cast<std::uint16_t>(1000 + i);
       peers_.push_back(p);
     }
+    // A client on a stream connection (TCP/TLS): no challenge, events without acks.
+    llq::Peer s;
+    s.address = {10, 0, 0, 3};
+    s.port = 1003;
+    s.stream = kStream;
+    peers_.push_back(s);
   }
 
   void step(FuzzedDataProvider& in) {
-    switch (in.ConsumeIntegralInRange(0, 8)) {
+    switch (in.ConsumeIntegralInRange(0, 9)) {
       case 0:
       case 1:
         setup(in);
@@ -108,6 +116,15 @@ class Harness {
         break;
       case 6:
         refresh(in);
+        break;
+      case 9:
+        // The stream connection closes: its LLQs end, nothing more is sent to it.
+        llq_.close_stream(kStream);
+        if (llq_.for_stream(kStream) != 0) violated("LLQs left on a closed stream");
+        while (auto t = llq_.poll_transmit()) {
+          if (t->to.stream == kStream) violated("a transmit to a closed stream");
+          inbox_.push_back(std::move(*t));
+        }
         break;
       default:
         now_ += std::chrono::milliseconds(in.ConsumeIntegralInRange(0, 20000));
@@ -165,7 +182,7 @@ class Harness {
   llq::Disposition send(const Bytes& msg, std::size_t peer, Bytes& out) {
     const auto d = llq_.receive(msg, peers_[peer], *catalogue_, now_, out);
     if (d == llq::Disposition::kAnswer) {
-      if (out.size() > 1232) violated("answer above max_udp");
+      if (peers_[peer].stream == 0 && out.size() > 1232) violated("answer above max_udp");
       if (!wire::Message::parse(out)) violated("answer does not parse");
     }
     drain();
@@ -207,6 +224,16 @@ class Harness {
          peer, out);
     const auto ch = wire::Message::parse(out);
     const auto co = ch ? option_of(*ch) : std::nullopt;
+    if (peers_[peer].stream != 0) {
+      // Over a stream the first answer is the ACK with the answers.
+      if (!co || co->error != 0) return;
+      if (co->id == 0 || ch->header.tc) violated("a stream setup without an ID, or truncated");
+      if (models_.count(co->id) != 0 || !llq_.info(co->id)) violated("a stream LLQ not fresh");
+      Model m{peer, q, {}};
+      for (const auto& r : ch->answers) m.cache.emplace(r.type, r.rdata);
+      models_[co->id] = std::move(m);
+      return;
+    }
     if (!co || co->error != 0 || in.ConsumeBool()) return;  // refused, or the client gave up
     if (!ch->answers.empty()) violated("a challenge with answers");
     now_ += std::chrono::milliseconds(in.ConsumeIntegralInRange(0, 40000));
@@ -322,7 +349,9 @@ class Harness {
     if (m->questions.size() != 1) violated("event without its question");
     const auto it = models_.find(o->id);
     if (it == models_.end()) return;  // set up without the harness seeing it (raw bytes)
-    if (t.bytes->size() > 1440) violated("event above the client's payload");
+    if (t.to.stream == 0 && t.bytes->size() > 1440) violated("event above the client's payload");
+    if (t.to.stream != 0 && it->second.peer != peers_.size() - 1)
+      violated("event to the wrong peer");
     for (const auto& r : m->answers) {
       if (r.ttl == 0xFFFFFFFF)
         it->second.cache.erase({r.type, r.rdata});

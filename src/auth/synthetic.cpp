@@ -1,5 +1,7 @@
 #include "auth/synthetic.hpp"
 
+#include <algorithm>
+
 namespace dnspush::auth {
 
 const zone::RRset* SyntheticRecords::Node::find(wire::RRType t) const {
@@ -15,7 +17,9 @@ void SyntheticRecords::add(const wire::Name& origin, const wire::Record& r) {
   if (inserted) n.origin = origin;
   for (auto& s : n.rrsets) {
     if (s.type == r.type) {
-      s.rdatas.push_back(r.rdata);
+      // Two SRVs may share a target (push and LLQ over TLS): its address once.
+      if (std::find(s.rdatas.begin(), s.rdatas.end(), r.rdata) == s.rdatas.end())
+        s.rdatas.push_back(r.rdata);
       return;
     }
   }

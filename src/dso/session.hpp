@@ -148,6 +148,10 @@ class Session {
   // RECONFIRM from the client): only in an established session (§5.1), only a Primary
   // TLV from the AppTlv list that this role may send.
   bool send_unidirectional(Frame msg, TimePoint now);
+  // Server: an unsolicited DNS response outside DSO (an LLQ event over a stream, RFC 8764
+  // §6): a QUERY-opcode response, queued like an answer under the same bound. Needs no
+  // DSO session; nothing is sent after a Retry Delay or close.
+  bool send_unsolicited(Frame msg, TimePoint now);
   // Long-lived operations this side serves (e.g. active subscriptions): while nonzero
   // the session is active and the inactivity timeout does not run (§6.3).
   void set_long_lived(std::size_t active, TimePoint now);

@@ -102,6 +102,13 @@ bool Session::send_unidirectional(Frame msg, TimePoint now) {
   return queue(std::move(msg), now, false);
 }
 
+bool Session::send_unsolicited(Frame msg, TimePoint now) {
+  if (!msg || cfg_.role != Role::kServer || state_ != State::kOpen || shutdown_) return false;
+  const auto h = wire::Header::peek(*msg);
+  if (!h || !h->qr || h->opcode != wire::Opcode::QUERY) return false;
+  return queue(std::move(msg), now, false);
+}
+
 void Session::set_long_lived(std::size_t active, TimePoint now) {
   if (active != long_lived_) operation_ended(now);
   long_lived_ = active;

@@ -126,6 +126,9 @@ struct ServerOptions {
   // On the DNS UDP sockets, datagrams carrying this EDNS option go to the DatagramApp
   // first (0: none). LLQ: option 1.
   std::uint16_t datagram_option = 0;
+  // On the TCP and TLS connections, queries carrying this EDNS option go to the
+  // DatagramApp first, with DatagramPeer::stream set (0: none). LLQ over streams: option 1.
+  std::uint16_t stream_option = 0;
   dso::Timeouts dso_timeouts{std::chrono::seconds(15), std::chrono::minutes(60)};
   // Counted into when set (TLS handshakes, sessions opened and closed, limits); must
   // outlive the server.

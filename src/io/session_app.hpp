@@ -41,6 +41,9 @@ struct DatagramPeer {
   bool local_v6 = false;
   std::array<std::uint8_t, 16> local{};
   std::uint16_t socket = 0;  // the worker's UDP socket index
+  // Nonzero: not a datagram but a message on this stream connection of the worker
+  // (ServerOptions::stream_option); answers go back on it, as do later sends.
+  ConnectionId stream = 0;
 };
 
 enum class DatagramDisposition : std::uint8_t {
@@ -80,6 +83,8 @@ class WorkerLink {
   virtual void defer(std::function<void()> task) = 0;
   // Sends one datagram to `to` from the address and socket it names. False when it
   // cannot go now (the socket is gone or its buffer is full: UDP, the sender retries).
+  // With to.stream set: one unsolicited DNS response on that stream connection, under
+  // its write queue's bound (false: the connection is gone or was closed for it).
   virtual bool send_datagram(const DatagramPeer& to, std::span<const std::uint8_t> bytes) = 0;
   // One timer for the DatagramApp: on_datagram_timer() is called at `at` (or soon after);
   // a later call replaces the time.

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "base/log_limiter.hpp"
+#include "dso/edns_scan.hpp"
 #include "io/reply_sink.hpp"
 
 namespace dnspush::io::detail {
@@ -280,6 +281,26 @@ void StreamConnection::do_write(TimePoint now) {
 
 void StreamConnection::handle(dso::Event& ev, TimePoint now) {
   if (auto* q = std::get_if<dso::QueryEvent>(&ev)) {
+    // LLQ over a stream (RFC 8764): the app's messages first, as on the UDP sockets.
+    const std::uint16_t option = w_.opts.server->stream_option;
+    if (DatagramApp* app = option != 0 && w_.app ? w_.app->datagram_app() : nullptr;
+        app != nullptr && q->message.size() > 12 && (q->message[10] | q->message[11]) != 0 &&
+        dso::find_edns_option(q->message, option)) {
+      DatagramPeer peer;
+      peer.client = info_.peer;
+      peer.stream = info_.id;
+      std::vector<std::uint8_t> out;
+      switch (app->on_datagram(q->message, peer, now, out)) {
+        case DatagramDisposition::kAnswer:
+          complete(q->token, std::move(out), now);
+          return;
+        case DatagramDisposition::kNoAnswer:
+          session_->no_answer(q->token, now);
+          return;
+        case DatagramDisposition::kNotMine:
+          break;
+      }
+    }
     if (const auto& fast = w_.opts.server->fast_path) {
       std::vector<std::uint8_t> out;
       switch (fast(q->message, qctx_, out)) {
@@ -395,6 +416,14 @@ void StreamConnection::deliver(dso::QueryToken token, Completion c) {
 bool StreamConnection::send_unidirectional(const dso::Frame& f) {
   if (closed_ || !session_) return false;
   const bool ok = session_->send_unidirectional(f, Clock::now());
+  service();
+  return ok && !closed_;
+}
+
+bool StreamConnection::send_unsolicited(std::span<const std::uint8_t> msg) {
+  if (closed_ || !session_) return false;
+  const bool ok = session_->send_unsolicited(
+      dso::make_frame(std::vector<std::uint8_t>(msg.begin(), msg.end())), Clock::now());
   service();
   return ok && !closed_;
 }

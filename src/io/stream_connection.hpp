@@ -38,6 +38,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // A Reply completed after the handler returned (posted to this worker).
   void deliver(dso::QueryToken token, Completion c);
   bool send_unidirectional(const dso::Frame& f);
+  bool send_unsolicited(std::span<const std::uint8_t> msg);
   void set_long_lived(std::size_t active);
   // Closed for room at the connection limit.
   void evict();

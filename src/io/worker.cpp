@@ -45,6 +45,10 @@ void Worker::adopt(asio::ip::tcp::socket s, bool tls, auth::ClientAddress peer,
 }
 
 bool Worker::send_datagram(const DatagramPeer& to, std::span<const std::uint8_t> bytes) {
+  if (to.stream != 0) {
+    auto* c = find(to.stream);
+    return c != nullptr && c->send_unsolicited(bytes);
+  }
   for (auto& u : udp) {
     if (u.index() == to.socket) return u.send_to(to, bytes);
   }

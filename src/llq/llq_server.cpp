@@ -17,6 +17,7 @@ using SubId = push::SubscriptionIndex::SubId;
 constexpr std::uint32_t kTtlRemove = 0xFFFFFFFF;          // RFC 8764 §6.1: a removed record
 constexpr std::size_t kOptSize = 11 + 4 + kOptionLength;  // OPT RR with one LLQ option
 constexpr std::uint16_t kMinUdp = 512;
+constexpr std::uint16_t kMaxStream = 65535;  // RFC 1035 §4.2.2: a stream message's bound
 constexpr std::uint64_t kMacBits = 40;
 constexpr std::uint64_t kMacMask = (std::uint64_t{1} << kMacBits) - 1;
 
@@ -25,7 +26,7 @@ push::SessionId session_of(std::uint32_t slot) {
 }
 
 bool same_peer(const Peer& a, const Peer& b) {
-  return a.v6 == b.v6 && a.port == b.port && a.address == b.address;
+  return a.v6 == b.v6 && a.port == b.port && a.address == b.address && a.stream == b.stream;
 }
 
 // RFC 6895 §3.1: meta TYPEs other than ANY are not data one could watch.
@@ -196,8 +197,9 @@ Disposition LlqServer::receive(std::span<const std::uint8_t> msg, const Peer& fr
   }
 
   Ctx c{m, from, snapshot, now,
-        static_cast<std::uint16_t>(
-            std::clamp<std::uint16_t>(m.edns->udp_payload, kMinUdp, cfg_.max_udp))};
+        from.stream != 0 ? kMaxStream
+                         : static_cast<std::uint16_t>(std::clamp<std::uint16_t>(
+                               m.edns->udp_payload, kMinUdp, cfg_.max_udp))};
   std::vector<Outcome> outcomes;
   // §3.2: one option per question, in order. Otherwise, or an option that does not
   // decode, or opcodes that differ: FORMAT-ERR for the message.
@@ -318,6 +320,18 @@ LlqServer::Outcome LlqServer::setup(Ctx& c, const wire::Question& q, const Optio
                  static_cast<std::uint32_t>(cfg_.serv_full_retry.count()));
   }
   const std::uint32_t lease = grant(o.lease);
+  if (o.id == 0 && c.from.stream != 0) {
+    // Over a stream the connection has proved the address: no challenge (see the header).
+    if (c.snapshot.version() < index_.last_commit_version())
+      return reply(ErrorCode::UNKNOWN_ERR, 0, 0);
+    std::uint64_t id = random_();
+    while (id == 0 || ids_.count(id) != 0) id = random_();
+    create(id, c.from, q, lease, c.udp, c.snapshot.version(),
+           static_cast<std::uint8_t>(z.origin().label_count()), c.now);
+    ++counters_.established;
+    r.answers = true;
+    return reply(ErrorCode::NO_ERROR, id, lease);
+  }
   if (o.id == 0) {
     // (2) the challenge: no state, no answers.
     const auto bucket =
@@ -411,6 +425,10 @@ std::uint32_t LlqServer::create(std::uint64_t id, const Peer& p, const wire::Que
                          zone_labels);
   ids_.emplace(id, slot);
   ++per_address_[addr_key(p)];
+  if (p.stream != 0) {
+    ++per_stream_[p.stream];
+    stream_changes_.push_back(p.stream);
+  }
   reschedule(slot);
   return slot;
 }
@@ -422,6 +440,11 @@ void LlqServer::drop(std::uint32_t slot) {
   ids_.erase(l.id);
   const auto it = per_address_.find(addr_key(l.peer));
   if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  if (l.peer.stream != 0) {
+    const auto st = per_stream_.find(l.peer.stream);
+    if (st != per_stream_.end() && --st->second == 0) per_stream_.erase(st);
+    stream_changes_.push_back(l.peer.stream);
+  }
   const std::uint32_t gen = l.gen + 1;
   l = Llq{};
   l.gen = gen;  // its timer entries are stale now
@@ -497,8 +520,37 @@ void LlqServer::enqueue(std::uint32_t slot, push::SharedBytes event, TimePoint n
     drop(slot);
     return;
   }
+  if (l.peer.stream != 0) {
+    // A stream delivers in order or dies: no acknowledgement to wait for.
+    transmit_.push_back(Transmit{l.peer, std::move(event)});
+    return;
+  }
   l.events.push_back(std::move(event));
   if (l.sends == 0) send_front(slot, now);
+}
+
+std::size_t LlqServer::for_stream(std::uint64_t stream) const {
+  const auto it = per_stream_.find(stream);
+  return it == per_stream_.end() ? 0 : it->second;
+}
+
+void LlqServer::close_stream(std::uint64_t stream) {
+  if (stream == 0 || per_stream_.count(stream) == 0) return;
+  for (std::uint32_t s = 0; s < llqs_.size() && per_stream_.count(stream) != 0; ++s) {
+    if (llqs_[s].live && llqs_[s].peer.stream == stream) drop(s);
+  }
+  // Nothing more goes to it; the io layer has forgotten the connection already.
+  std::erase_if(transmit_, [stream](const Transmit& t) { return t.to.stream == stream; });
+  std::erase(stream_changes_, stream);
+}
+
+std::optional<std::uint64_t> LlqServer::poll_stream_change() {
+  if (stream_changes_.empty()) return std::nullopt;
+  const std::uint64_t s = stream_changes_.back();
+  stream_changes_.pop_back();
+  // One report per stream is enough: the caller reads for_stream().
+  std::erase(stream_changes_, s);
+  return s;
 }
 
 void LlqServer::send_front(std::uint32_t slot, TimePoint now) {
@@ -586,6 +638,7 @@ std::optional<LlqServer::Info> LlqServer::info(std::uint64_t id) const {
 bool LlqServer::check() const {
   std::size_t live = 0;
   std::unordered_map<AddrKey, std::uint32_t, AddrHash> counts;
+  std::unordered_map<std::uint64_t, std::uint32_t> streams;
   for (std::uint32_t s = 0; s < llqs_.size(); ++s) {
     const Llq& l = llqs_[s];
     if (!l.live) continue;
@@ -593,12 +646,14 @@ bool LlqServer::check() const {
     const auto it = ids_.find(l.id);
     if (it == ids_.end() || it->second != s) return false;
     ++counts[addr_key(l.peer)];
+    if (l.peer.stream != 0) ++streams[l.peer.stream];
+    if (l.peer.stream != 0 && !l.events.empty()) return false;
     if (index_.subscriptions(session_of(s)) != 1) return false;
     if (l.sends > 0 && l.events.empty()) return false;
     if (l.events.size() > cfg_.max_queued_events) return false;
   }
   if (live != ids_.size() || live + free_.size() != llqs_.size()) return false;
-  if (counts != per_address_) return false;
+  if (counts != per_address_ || streams != per_stream_) return false;
   return index_.index().check();
 }
 

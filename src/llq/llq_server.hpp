@@ -37,6 +37,15 @@
 // acknowledged is resent after event_resend, doubling, event_transmissions sends in all;
 // after the last the LLQ is dropped.
 //
+// Over a stream (TCP or TLS; Peer::stream), as Apple's "private" LLQs over TLS did: the
+// connection's own handshake has proved the client's address, so a SETUP with LLQ-ID 0 is
+// answered at once with a fresh LLQ-ID, the ACK and the answers (steps 2 and 3 skipped;
+// a client that answers nothing to a challenge would wait forever otherwise). Events go out
+// on the stream as they come, in commit order, without waiting for acknowledgements (the
+// stream delivers them in order or dies); acknowledgements that still arrive are ignored.
+// Answers and events may use the whole 64 KiB of a stream message. The LLQs of a stream
+// end with it (close_stream). Refresh, cancel, leases and limits are as over UDP.
+//
 // Threading: none; one LlqServer per io worker thread, next to its PushWorker.
 // Bounds: LLQs per worker and per client address (SERV-FULL with a retry lease past
 // either); events queued per LLQ (max_queued_events: past it the LLQ is dropped, as a
@@ -77,6 +86,9 @@ struct Peer {
   bool local_v6 = false;
   std::array<std::uint8_t, 16> local{};
   std::uint16_t socket = 0;  // the io layer's socket index
+  // Nonzero: the client spoke over this stream connection (TCP or TLS) of the worker, not
+  // UDP; answers and events go back on it.
+  std::uint64_t stream = 0;
 };
 
 struct LlqConfig {
@@ -154,6 +166,13 @@ class LlqServer {
 
   std::size_t size() const { return ids_.size(); }
   std::size_t for_address(const Peer& p) const;
+  // LLQs living on stream connection `stream`.
+  std::size_t for_stream(std::uint64_t stream) const;
+  // The stream connection is gone: its LLQs end (no events are sent after this).
+  void close_stream(std::uint64_t stream);
+  // A stream whose number of LLQs changed since the last call (the io layer keeps a
+  // connection with LLQs open and out of idle eviction: RFC 7766 §6.2.3).
+  std::optional<std::uint64_t> poll_stream_change();
   const LlqCounters& counters() const { return counters_; }
   const LlqConfig& config() const { return cfg_; }
 
@@ -214,6 +233,8 @@ class LlqServer {
   };
   static AddrKey addr_key(const Peer& p);
   std::unordered_map<AddrKey, std::uint32_t, AddrHash> per_address_;
+  std::unordered_map<std::uint64_t, std::uint32_t> per_stream_;  // LLQs per stream
+  std::vector<std::uint64_t> stream_changes_;                    // for poll_stream_change
   std::vector<Timer> timers_;  // a min-heap with stale entries (gen mismatch) skipped
   std::deque<Transmit> transmit_;
   LlqCounters counters_;

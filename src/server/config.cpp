@@ -406,6 +406,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.boolean("enabled", l.enabled));
     DNSPUSH_TRY(s.strings("listen", listen));
     DNSPUSH_TRY(s.boolean("on-dns-port", l.on_dns_port));
+    DNSPUSH_TRY(s.boolean("streams", l.streams));
     DNSPUSH_TRY(s.string("server-name", l.server_name));
     std::int64_t lmin = l.lease_min.count(), lmax = l.lease_max.count();
     std::int64_t retry = l.serv_full_retry.count(), resend = l.event_resend.count();

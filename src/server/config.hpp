@@ -67,6 +67,7 @@ struct LlqSettings {
   bool enabled = false;
   std::vector<io::Endpoint> listen;  // UDP listeners for LLQ only (5352 by convention)
   bool on_dns_port = true;           // LLQ also on the [listen] dns UDP sockets
+  bool streams = true;               // LLQ also over TCP and TLS connections
   // The SRV target of _dns-llq._udp.<zone>; empty: llq.<zone>, with the listeners'
   // addresses answered when it is inside the zone and has none there.
   std::string server_name;

@@ -80,6 +80,12 @@ std::shared_ptr<const auth::SyntheticRecords> discovery_records(const Config& c)
         *out, c, kLlqSrvLabel, llq_listeners, [](const ZoneConfig& z) { return z.llq; },
         llq_target);
   }
+  // LLQ over TLS: Apple's clients looked for _dns-llq-tls._tcp.<zone>; it is the TLS
+  // listener, the same server as DNS Push, so the push target (the certificate's name).
+  if (c.llq.enabled && c.llq.streams && !c.tls.empty()) {
+    add_srv(
+        *out, c, kLlqTlsSrvLabel, c.tls, [](const ZoneConfig& z) { return z.llq; }, push_target);
+  }
   if (out->empty()) return nullptr;
   return out;
 }

@@ -6,7 +6,8 @@
 // a TLS listener exists, because a client that finds a push server it cannot reach shows
 // nothing for a long while instead of falling back (spec/README.md, Apple's client).
 // With [llq] enabled, the same for LLQ: `_dns-llq._udp.<zone>` SRV to the llq listener (or
-// the DNS port) and the target's addresses, for zones with llq enabled.
+// the DNS port) and the target's addresses, for zones with llq enabled; and with a TLS
+// listener and [llq] streams, `_dns-llq-tls._tcp.<zone>` SRV to it, target as for push.
 #pragma once
 
 #include <memory>
@@ -18,8 +19,9 @@
 
 namespace dnspush::server {
 
-inline constexpr char kPushSrvLabel[] = "_dns-push-tls._tcp";  // RFC 8765 §6.1
-inline constexpr char kLlqSrvLabel[] = "_dns-llq._udp";        // RFC 8764
+inline constexpr char kPushSrvLabel[] = "_dns-push-tls._tcp";   // RFC 8765 §6.1
+inline constexpr char kLlqSrvLabel[] = "_dns-llq._udp";         // RFC 8764
+inline constexpr char kLlqTlsSrvLabel[] = "_dns-llq-tls._tcp";  // Apple's LLQ over TLS
 inline constexpr std::uint32_t kDiscoveryTtl = 300;
 
 // nullptr when there is nothing to answer (push off, no TLS listener, no zone with push).

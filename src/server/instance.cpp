@@ -136,6 +136,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
     if (c.llq.enabled) {
       so.llq = c.llq.listen;
       if (c.llq.on_dns_port) so.datagram_option = wire::edns_option::kLlq;
+      if (c.llq.streams) so.stream_option = wire::edns_option::kLlq;
     }
     impl->zones->add_listener(impl->push);
   }

@@ -54,6 +54,7 @@ llq::Peer llq_peer(const io::DatagramPeer& p) {
   q.local_v6 = p.local_v6;
   q.local = p.local;
   q.socket = p.socket;
+  q.stream = p.stream;
   return q;
 }
 
@@ -66,6 +67,7 @@ io::DatagramPeer io_peer(const llq::Peer& q) {
   p.local_v6 = q.local_v6;
   p.local = q.local;
   p.socket = q.socket;
+  p.stream = q.stream;
   return p;
 }
 
@@ -214,6 +216,7 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   }
 
   void on_closed(const io::ConnectionInfo& c) override {
+    if (llq_) llq_->close_stream(c.id);  // LLQs over this connection end with it
     push_.close_session(sid(c.id));
     sync_subscriptions();
     slots_.erase(c.id);  // the session slot is free again
@@ -251,10 +254,16 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   void flush_llq() {
     while (auto t = llq_->poll_transmit()) link_.send_datagram(io_peer(t->to), *t->bytes);
     if (const auto at = llq_->next_timeout()) link_.schedule_datagram_timer(*at);
+    // Streams whose LLQs came or went: a connection with LLQs stays open (RFC 7766 §6.2.3).
+    while (auto id = llq_->poll_stream_change()) {
+      const auto c = static_cast<io::ConnectionId>(*id);
+      link_.set_long_lived(c, push_.subscriptions(sid(c)) + llq_->for_stream(*id));
+    }
   }
 
   void update_long_lived(const io::ConnectionInfo& c) {
-    link_.set_long_lived(c.id, push_.subscriptions(sid(c.id)));
+    link_.set_long_lived(c.id,
+                         push_.subscriptions(sid(c.id)) + (llq_ ? llq_->for_stream(c.id) : 0));
     sync_subscriptions();
   }
 

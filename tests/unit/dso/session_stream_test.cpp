@@ -341,5 +341,29 @@ TEST(SessionStream, AReaderThatKeepsUpIsNeverCut) {
   EXPECT_EQ(srv.s.state(), State::kOpen);
 }
 
+TEST(SessionStream, UnsolicitedResponsesNeedNoDsoAndOnlyAServerSendsThem) {
+  // An LLQ event over a stream (RFC 8764 §6): a DNS response nobody asked for, before or
+  // without any DSO session.
+  Server srv;
+  const Bytes event = answer_to(query(77));
+  ASSERT_FALSE(srv.s.established());
+  EXPECT_TRUE(srv.s.send_unsolicited(frame(event), t0));
+  auto out = sent(srv.s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], event);
+  // Not a query, not a DSO message.
+  EXPECT_FALSE(srv.s.send_unsolicited(frame(query(78)), t0));
+  EXPECT_FALSE(srv.s.send_unsolicited(frame(response(0, {tlv(TlvType::PUSH, {})})), t0));
+  EXPECT_TRUE(sent(srv.s).empty());
+  // A client has nothing unsolicited to say.
+  Client cl;
+  EXPECT_FALSE(cl.s.send_unsolicited(frame(event), t0));
+  // After a Retry Delay nothing more goes out.
+  srv.establish();
+  ASSERT_TRUE(srv.s.retry_delay(std::chrono::seconds(10), wire::Rcode::NOERROR, t0));
+  (void)sent(srv.s);
+  EXPECT_FALSE(srv.s.send_unsolicited(frame(event), t0));
+}
+
 }  // namespace
 }  // namespace dnspush::dso

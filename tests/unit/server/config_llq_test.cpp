@@ -107,5 +107,37 @@ TEST(DiscoveryLlq, SrvToTheLlqListenerForZonesWithLlq) {
   EXPECT_EQ(discovery_records(*c), nullptr);
 }
 
+TEST(DiscoveryLlq, LlqOverTlsSrvToTheTlsListenerWithThePushTarget) {
+  auto c = parse(std::string(kMinimal) + "tls = [\"192.0.2.9:853\"]\n" +
+                 "[push]\nenabled = true\n"
+                 "[llq]\nenabled = true\n"
+                 "[[zone]]\norigin = \"a.test\"\nfile = \"a\"\n"
+                 "[[zone]]\norigin = \"b.test\"\nfile = \"b\"\nllq = false\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->llq.streams);
+  auto recs = discovery_records(*c);
+  ASSERT_NE(recs, nullptr);
+  const auto* srv = recs->find(*wire::Name::from_text("_dns-llq-tls._tcp.a.test."));
+  ASSERT_NE(srv, nullptr);
+  const auto& rd = srv->find(wire::RRType::SRV)->rdatas.at(0);
+  EXPECT_EQ((rd[4] << 8) | rd[5], 853);
+  EXPECT_EQ(recs->find(*wire::Name::from_text("_dns-llq-tls._tcp.b.test.")), nullptr);
+  // Push and LLQ over TLS share the target: its address is there once.
+  const auto* target = recs->find(*wire::Name::from_text("push.a.test."));
+  ASSERT_NE(target, nullptr);
+  const auto& addrs = target->find(wire::RRType::A)->rdatas;
+  ASSERT_EQ(addrs.size(), 1u);
+  EXPECT_EQ(addrs[0], (std::vector<std::uint8_t>{192, 0, 2, 9}));
+  // Not without streams.
+  auto off = parse(std::string(kMinimal) + "tls = [\"192.0.2.9:853\"]\n" +
+                   "[llq]\nenabled = true\nstreams = false\n"
+                   "[[zone]]\norigin = \"a.test\"\nfile = \"a\"\n");
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->llq.streams);
+  auto r2 = discovery_records(*off);
+  ASSERT_NE(r2, nullptr);
+  EXPECT_EQ(r2->find(*wire::Name::from_text("_dns-llq-tls._tcp.a.test.")), nullptr);
+}
+
 }  // namespace
 }  // namespace dnspush::server

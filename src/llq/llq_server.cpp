@@ -78,8 +78,14 @@ LlqServer::LlqServer(push::PushWorker& index, LlqConfig cfg, Random random)
 
 LlqServer::~LlqServer() {
   for (std::uint32_t s = 0; s < llqs_.size(); ++s) {
-    if (llqs_[s].live) index_.close_session(session_of(s));
+    if (!llqs_[s].live) continue;
+    index_.close_session(session_of(s));
+    if (cfg_.shared) cfg_.shared->remove(addr_key(llqs_[s].peer));
   }
+}
+
+bool LlqServer::admit(const Peer& p) {
+  return !cfg_.shared || cfg_.shared->try_add(addr_key(p));
 }
 
 LlqServer::AddrKey LlqServer::addr_key(const Peer& p) {
@@ -104,7 +110,8 @@ std::uint32_t LlqServer::grant(std::uint32_t asked) const {
 }
 
 bool LlqServer::full(const Peer& p) const {
-  return ids_.size() >= cfg_.max_llqs || for_address(p) >= cfg_.max_llqs_per_address;
+  return ids_.size() >= cfg_.max_llqs || for_address(p) >= cfg_.max_llqs_per_address ||
+         (cfg_.shared && cfg_.shared->full(addr_key(p)));
 }
 
 std::uint32_t LlqServer::remaining(const Llq& l, TimePoint now) const {
@@ -315,10 +322,11 @@ LlqServer::Outcome LlqServer::setup(Ctx& c, const wire::Question& q, const Optio
   const zone::Zone& z = **zp;
   // §3.2 STATIC: LLQ is off for this zone; the client falls back to the records' TTLs.
   if (cfg_.allow && !cfg_.allow(z.origin())) return reply(ErrorCode::STATIC, o.id, 0);
-  if (full(c.from)) {
+  auto serv_full = [&] {
     return reply(ErrorCode::SERV_FULL, o.id,
                  static_cast<std::uint32_t>(cfg_.serv_full_retry.count()));
-  }
+  };
+  if (full(c.from)) return serv_full();
   const std::uint32_t lease = grant(o.lease);
   if (o.id == 0 && c.from.stream != 0) {
     // Over a stream the connection has proved the address: no challenge (see the header).
@@ -326,6 +334,7 @@ LlqServer::Outcome LlqServer::setup(Ctx& c, const wire::Question& q, const Optio
       return reply(ErrorCode::UNKNOWN_ERR, 0, 0);
     std::uint64_t id = random_();
     while (id == 0 || ids_.count(id) != 0) id = random_();
+    if (!admit(c.from)) return serv_full();
     create(id, c.from, q, lease, c.udp, c.snapshot.version(),
            static_cast<std::uint8_t>(z.origin().label_count()), c.now);
     ++counters_.established;
@@ -350,6 +359,8 @@ LlqServer::Outcome LlqServer::setup(Ctx& c, const wire::Question& q, const Optio
     return reply(ErrorCode::UNKNOWN_ERR, o.id, 0);
   }
   // (4) the ACK with the current answers, read from the snapshot the LLQ is versioned at.
+  // Another worker may have taken the last place since the check above.
+  if (!admit(c.from)) return serv_full();
   create(o.id, c.from, q, lease, c.udp, c.snapshot.version(),
          static_cast<std::uint8_t>(z.origin().label_count()), c.now);
   ++counters_.established;
@@ -440,6 +451,7 @@ void LlqServer::drop(std::uint32_t slot) {
   ids_.erase(l.id);
   const auto it = per_address_.find(addr_key(l.peer));
   if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  if (cfg_.shared) cfg_.shared->remove(addr_key(l.peer));
   if (l.peer.stream != 0) {
     const auto st = per_stream_.find(l.peer.stream);
     if (st != per_stream_.end() && --st->second == 0) per_stream_.erase(st);

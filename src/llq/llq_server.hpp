@@ -47,12 +47,12 @@
 // end with it (close_stream). Refresh, cancel, leases and limits are as over UDP.
 //
 // Threading: none; one LlqServer per io worker thread, next to its PushWorker.
-// Bounds: LLQs per worker and per client address (SERV-FULL with a retry lease past
-// either); events queued per LLQ (max_queued_events: past it the LLQ is dropped, as a
-// client that does not acknowledge would be); the transmit queue is drained by the caller
-// after each call. A challenge costs no state and is no larger than the request plus 0 bytes
-// of answers, so spoofed setups can neither fill memory nor amplify.
-// Failure policy: nothing here throws or asserts on peer input; a message that is not a
+// Bounds: LLQs per worker and per client address, and the same across all workers through
+// LlqConfig::shared (SERV-FULL with a retry lease past any); events queued per LLQ
+// (max_queued_events: past it the LLQ is dropped, as a client that does not acknowledge would be);
+// the transmit queue is drained by the caller after each call. A challenge costs no state and is no
+// larger than the request plus 0 bytes of answers, so spoofed setups can neither fill memory nor
+// amplify. Failure policy: nothing here throws or asserts on peer input; a message that is not a
 // valid LLQ message is answered FORMAT-ERR or ignored (responses).
 #pragma once
 
@@ -62,6 +62,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -69,6 +70,7 @@
 
 #include "base/time.hpp"
 #include "llq/option.hpp"
+#include "llq/shared_limits.hpp"
 #include "llq/siphash.hpp"
 #include "push/push_worker.hpp"
 #include "wire/message.hpp"
@@ -100,6 +102,9 @@ struct LlqConfig {
   // the client may retry).
   std::size_t max_llqs = 100'000;  // this worker's
   std::size_t max_llqs_per_address = 256;
+  // The server's limits across all workers (the total and per address), checked besides
+  // the two above when set; must outlive the LlqServer.
+  std::shared_ptr<SharedLimits> shared;
   std::chrono::seconds serv_full_retry{300};
   // Event retransmission (Apple's implementation: 2 s, doubling, 3 tries).
   Duration event_resend = std::chrono::seconds(2);
@@ -224,14 +229,11 @@ class LlqServer {
   std::vector<Llq> llqs_;
   std::vector<std::uint32_t> free_;
   std::unordered_map<std::uint64_t, std::uint32_t> ids_;  // LLQ-ID -> slot
-  struct AddrKey {
-    std::uint64_t hi, lo;
-    bool operator==(const AddrKey&) const = default;
-  };
-  struct AddrHash {
-    std::size_t operator()(const AddrKey& k) const { return k.hi * 0x9E3779B97F4A7C15ULL ^ k.lo; }
-  };
+  using AddrKey = AddressKey;
+  using AddrHash = AddressKeyHash;
   static AddrKey addr_key(const Peer& p);
+  // Takes the LLQ's place in the shared limits (true when there are none).
+  bool admit(const Peer& p);
   std::unordered_map<AddrKey, std::uint32_t, AddrHash> per_address_;
   std::unordered_map<std::uint64_t, std::uint32_t> per_stream_;  // LLQs per stream
   std::vector<std::uint64_t> stream_changes_;                    // for poll_stream_change

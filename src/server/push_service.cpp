@@ -374,7 +374,10 @@ PushService::PushService(const Config& config, const auth::Responder& responder)
     llq::LlqConfig lc;
     lc.lease_min = l.lease_min;
     lc.lease_max = l.lease_max;
-    lc.max_llqs = std::max<std::size_t>(1, l.max_llqs / workers);
+    // Both limits hold for the server as a whole (one client's datagrams from many ports,
+    // or its connections, spread over the workers): counted in one SharedLimits.
+    lc.shared = std::make_shared<llq::SharedLimits>(l.max_llqs, l.max_llqs_per_address);
+    lc.max_llqs = l.max_llqs;
     lc.max_llqs_per_address = l.max_llqs_per_address;
     lc.serv_full_retry = l.serv_full_retry;
     lc.event_resend = l.event_resend;

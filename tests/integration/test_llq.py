@@ -364,6 +364,12 @@ class LlqTest(unittest.TestCase):
                 full += 1
         self.assertEqual(established, PER_ADDRESS)
         self.assertEqual(full, 10)
+        # From other source ports of the same address (spread over both workers by
+        # SO_REUSEPORT): the limit is the address's, not a worker's.
+        for port_try in range(8):
+            c = self.client(source="127.0.0.2")
+            ch, _ = c.ask("floodport%d.example.test" % port_try, [option(SETUP)])
+            self.assertEqual(llq_options(ch)[0][2], SERV_FULL, "source port %d" % port_try)
         other = self.client(source="127.0.0.3")
         llq_id, _, _ = other.setup("flood0.example.test")
         self.assertNotEqual(llq_id, 0)

@@ -343,5 +343,52 @@ TEST(LlqReceive, AnswerFitsTheClientsPayloadWithTc) {
   EXPECT_EQ(f.llq.size(), 1u);
 }
 
+TEST(LlqLimits, SharedLimitsBindAcrossWorkers) {
+  // Two workers' servers sharing one SharedLimits: one address's LLQs count once, whatever
+  // worker its datagrams reach; the total likewise.
+  LlqConfig cfg = Fixture::config();
+  cfg.shared = std::make_shared<SharedLimits>(5, 3);
+  Fixture w1(cfg), w2(cfg);
+  const auto q = question("www.example.com.");
+  w1.establish(q, peer(1, 1000));
+  w1.establish(q, peer(1, 1001));
+  w2.establish(q, peer(1, 1002));
+  EXPECT_EQ(cfg.shared->total(), 3u);
+  // A fourth from the same address on the other worker: SERV-FULL, already at the challenge.
+  auto a = w2.send(message(9, {q}, {setup_option(0)}), peer(1, 1003));
+  EXPECT_EQ(a.options.at(0).error, static_cast<std::uint16_t>(ErrorCode::SERV_FULL));
+  // Another address still gets in, up to the total.
+  w2.establish(q, peer(2, 1000));
+  w1.establish(q, peer(3, 1000));
+  EXPECT_EQ(cfg.shared->total(), 5u);
+  a = w1.send(message(10, {q}, {setup_option(0)}), peer(4, 1000));
+  EXPECT_EQ(a.options.at(0).error, static_cast<std::uint16_t>(ErrorCode::SERV_FULL));
+  EXPECT_EQ(w1.llq.size() + w2.llq.size(), 5u);
+  EXPECT_TRUE(w1.llq.check());
+  EXPECT_TRUE(w2.llq.check());
+}
+
+TEST(LlqLimits, ChallengeGivenThenTheLastPlaceTakenElsewhereIsServFull) {
+  LlqConfig cfg = Fixture::config();
+  cfg.shared = std::make_shared<SharedLimits>(100, 1);
+  Fixture w1(cfg), w2(cfg);
+  const auto q = question("www.example.com.");
+  // Both workers hand out a challenge while the address has no LLQ yet.
+  const Option c1 = w1.challenge(q, peer(1, 1000));
+  const Option c2 = w2.challenge(q, peer(1, 1001));
+  auto a = w1.send(message(5, {q}, {setup_option(c1.id, c1.lease)}), peer(1, 1000));
+  EXPECT_EQ(a.options.at(0).error, 0);
+  a = w2.send(message(6, {q}, {setup_option(c2.id, c2.lease)}), peer(1, 1001));
+  EXPECT_EQ(a.options.at(0).error, static_cast<std::uint16_t>(ErrorCode::SERV_FULL));
+  EXPECT_EQ(w2.llq.size(), 0u);
+  EXPECT_TRUE(w2.llq.check());
+  // When the first ends, the place is free again for the other worker.
+  a = w1.send(message(7, {q}, {refresh_option(c1.id, 0)}), peer(1, 1000));
+  EXPECT_EQ(a.options.at(0).error, 0);
+  EXPECT_EQ(cfg.shared->total(), 0u);
+  w2.establish(q, peer(1, 1001));
+  EXPECT_EQ(cfg.shared->total(), 1u);
+}
+
 }  // namespace
 }  // namespace dnspush::llq

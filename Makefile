@@ -18,6 +18,7 @@ FUZZ_SECONDS ?= 60
 # Warnings are errors here and in CI (.ci/run uses make); plain `cmake` leaves them
 # warnings (DNSPUSH_WERROR, off by default for packagers and newer compilers).
 WERROR       ?= ON
+BENCH        ?= OFF
 CMAKE_FLAGS  ?=
 CTEST_FLAGS  ?=
 
@@ -32,8 +33,10 @@ all: build
 deps:
 	scripts/install-deps.sh
 
+# Benchmarks are built by `make bench` only: `make run` and `make test` need none of them.
 $(BUILD)/build.ninja: | deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDNSPUSH_WERROR=$(WERROR) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDNSPUSH_WERROR=$(WERROR) \
+	  -DDNSPUSH_BENCH=$(BENCH) $(CMAKE_FLAGS)
 
 configure: $(BUILD)/build.ninja
 

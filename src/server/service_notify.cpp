@@ -46,10 +46,10 @@ bool ServiceNotifier::notify(std::string_view state) const {
   return n == static_cast<ssize_t>(state.size());
 }
 
-ServiceWatchdog::ServiceWatchdog(const ServiceNotifier& notifier, io::Server& server)
-    : notifier_(notifier),
+ServiceWatchdog::ServiceWatchdog(ServiceNotifier notifier, io::Server& server)
+    : notifier_(std::move(notifier)),
       server_(server),
-      period_(notifier.watchdog().value_or(std::chrono::microseconds(0)) / 2) {
+      period_(notifier_.watchdog().value_or(std::chrono::microseconds(0)) / 2) {
   if (notifier_.enabled() && period_.count() > 0) thread_ = std::thread([this] { run(); });
 }
 

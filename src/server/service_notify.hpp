@@ -58,7 +58,7 @@ class ServiceNotifier {
 // start(), destroy before its stop().
 class ServiceWatchdog {
  public:
-  ServiceWatchdog(const ServiceNotifier& notifier, io::Server& server);
+  ServiceWatchdog(ServiceNotifier notifier, io::Server& server);
   ~ServiceWatchdog();
   ServiceWatchdog(const ServiceWatchdog&) = delete;
   ServiceWatchdog& operator=(const ServiceWatchdog&) = delete;
@@ -66,7 +66,7 @@ class ServiceWatchdog {
  private:
   void run();
 
-  const ServiceNotifier& notifier_;
+  const ServiceNotifier notifier_;
   io::Server& server_;
   std::chrono::microseconds period_;
   std::mutex mu_;

@@ -8,9 +8,11 @@
 
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <string>
 
+#include "io/server.hpp"
 #include "server/config.hpp"
 
 namespace dnspush::server {
@@ -99,6 +101,55 @@ TEST(ServiceNotifier, WatchdogIntervalFromTheEnvironment) {
   EXPECT_FALSE(w({{"WATCHDOG_USEC", "0"}}));
   EXPECT_FALSE(w({{"WATCHDOG_USEC", "12x"}}));
   EXPECT_FALSE(w({}));
+}
+
+// WATCHDOG=1 keeps coming while both workers run posted tasks; once one worker is stuck
+// it stops (at most the ping already due goes out), and it resumes when the worker does.
+TEST(ServiceWatchdog, PingsOnlyWhileEveryWorkerAnswers) {
+  const std::string name = "@dnspush-watchdog-test-" + std::to_string(::getpid());
+  NotifySocket s(name);
+  io::ServerOptions o;
+  o.dns.push_back(*io::Endpoint::parse("127.0.0.1:0"));
+  o.workers = 2;
+  auto server = io::Server::create(o, [](std::span<const std::uint8_t>, const auth::QueryContext&,
+                                         std::vector<std::uint8_t>&) { return false; });
+  ASSERT_TRUE(server) << server.error().message;
+  (*server)->start();
+  const ServiceNotifier n(name, 40ms);  // a ping every 20 ms
+  {
+    ServiceWatchdog w(n, **server);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(s.next(), "WATCHDOG=1") << i;
+
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    ASSERT_TRUE((*server)->post(1, [released] { released.wait(); }));
+    int after = 0;
+    // What was due before the block; bounded, so a watchdog that never stops fails here.
+    for (int i = 0; i < 10 && !s.next(200ms).empty(); ++i) ++after;
+    EXPECT_LE(after, 2);
+    EXPECT_EQ(s.next(300ms), "");  // 15 periods without a ping
+
+    release.set_value();
+    EXPECT_EQ(s.next(), "WATCHDOG=1");
+  }
+  (*server)->stop();
+}
+
+TEST(ServiceWatchdog, NothingWithoutAWatchdogInterval) {
+  const std::string name = "@dnspush-watchdog-none-" + std::to_string(::getpid());
+  NotifySocket s(name);
+  io::ServerOptions o;
+  o.dns.push_back(*io::Endpoint::parse("127.0.0.1:0"));
+  o.workers = 1;
+  auto server = io::Server::create(o, [](std::span<const std::uint8_t>, const auth::QueryContext&,
+                                         std::vector<std::uint8_t>&) { return false; });
+  ASSERT_TRUE(server);
+  (*server)->start();
+  {
+    ServiceWatchdog w(ServiceNotifier(name, std::nullopt), **server);
+    EXPECT_EQ(s.next(200ms), "");
+  }
+  (*server)->stop();
 }
 
 TEST(RunAsConfig, UserAndGroupAreParsed) {

@@ -4,22 +4,12 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/fsuid.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DNSPUSH_HAS_ASAN 1
-#endif
-#endif
-#ifndef DNSPUSH_HAS_ASAN
-#define DNSPUSH_HAS_ASAN 0
-#endif
 
 namespace dnspush::server {
 
@@ -48,7 +38,7 @@ Result<RunAs> resolve_run_as(const std::string& user, const std::string& group) 
   r.uid = pw.pw_uid;
   r.gid = pw.pw_gid;
   if (!group.empty()) {
-    struct group g {};
+    struct group g{};
     struct group* gp = nullptr;
     const int ge = ::getgrnam_r(group.c_str(), &g, buf.data(), buf.size(), &gp);
     if (gp == nullptr) {
@@ -120,11 +110,6 @@ Result<void> drop_privileges(const RunAs& to) {
   if (to.uid != 0 && ::setuid(0) == 0) {
     return fail(Errc::kIo, "root could be regained after dropping to " + who(to));
   }
-#if defined(__SANITIZE_ADDRESS__) || DNSPUSH_HAS_ASAN
-  // The uid change made the process non-dumpable, and LeakSanitizer cannot then inspect
-  // it at exit (make asan-integration). Sanitizer builds only.
-  ::prctl(PR_SET_DUMPABLE, 1);
-#endif
   return {};
 }
 

@@ -38,7 +38,7 @@ Result<RunAs> resolve_run_as(const std::string& user, const std::string& group) 
   r.uid = pw.pw_uid;
   r.gid = pw.pw_gid;
   if (!group.empty()) {
-    struct group g{};
+    struct group g {};
     struct group* gp = nullptr;
     const int ge = ::getgrnam_r(group.c_str(), &g, buf.data(), buf.size(), &gp);
     if (gp == nullptr) {
@@ -86,6 +86,21 @@ Result<std::optional<RunAs>> prepare_run_as(const std::string& user, const std::
                                "; it must be owned by (or writable for) that user, e.g. chown -R " +
                                user + ": " + state_dir.string());
   }
+  // What an earlier run as root left (journal, lock, certificate) would fail later with a
+  // bare EACCES: name it now. The state directory holds few files; the walk is bounded.
+  const std::string fix = "; the state directory must belong to that user: chown -R " + user +
+                          ": " + state_dir.string();
+  std::size_t seen = 0;
+  for (fs::recursive_directory_iterator it(state_dir, ec), end; !ec && it != end && seen < 100000;
+       it.increment(ec), ++seen) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && st.st_uid != r->uid && !S_ISLNK(st.st_mode)) {
+      return fail(Errc::kIo, it->path().string() + " is owned by uid " + std::to_string(st.st_uid) +
+                                 ", not by " + who(*r) + fix);
+    }
+  }
+  if (ec)
+    return fail(Errc::kIo, state_dir.string() + ": " + ec.message() + " for " + who(*r) + fix);
   return std::optional<RunAs>{*r};
 }
 

@@ -202,6 +202,17 @@ class PrivilegeDropTest(unittest.TestCase):
                       log)
         self.assertIn("chown", log)
 
+    def test_state_left_by_a_root_run_is_named(self):
+        os.mkdir(self.server.state_dir, 0o755)
+        os.chown(self.server.state_dir, self.nobody.pw_uid, self.nobody.pw_gid)
+        journal = os.path.join(self.server.state_dir, "journal")
+        os.mkdir(journal, 0o755)  # as an earlier start as root without `user` leaves it
+        with self.assertRaises(RuntimeError):
+            self.server.start()
+        self.assertEqual(self.server.proc.returncode, 1)
+        self.assertIn("%s is owned by uid 0, not by user nobody" % journal, self.server.log())
+        self.assertIn("chown -R nobody: %s" % self.server.state_dir, self.server.log())
+
     def test_root_without_user_warns(self):
         with open(self.server.config) as f:
             text = f.read()

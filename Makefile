@@ -8,6 +8,7 @@
 #                 over its corpus for FUZZ_SECONDS seconds
 #   make bench    Google Benchmark micro-benchmarks, then dnsperf against dnspushd and knotd
 #   make format   clang-format every C++ file
+#   make deb      build the Debian package (cpack) from build/: $(BUILD)/dnspushd_*.deb
 
 NPROC        := $(shell nproc 2>/dev/null || echo 2)
 BUILD        ?= build
@@ -25,7 +26,7 @@ CTEST_FLAGS  ?=
 FUZZERS      := $(patsubst fuzz/%.cpp,%,$(wildcard fuzz/fuzz_*.cpp))
 CXX_SOURCES   = $(shell find src apps tests fuzz bench -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build run test unit integration asan-build asan asan-integration fuzz bench format \
+.PHONY: all deps configure build run deb test unit integration asan-build asan asan-integration fuzz bench format \
         format-check clean
 
 all: build
@@ -47,6 +48,11 @@ build: configure
 run: configure
 	cmake --build $(BUILD) -j$(NPROC) --target dnspushd
 	$(BUILD)/bin/dnspushd --config examples/dnspushd.toml
+
+# Only the three installed programs, then the package (cmake/packaging.cmake).
+deb: configure
+	cmake --build $(BUILD) -j$(NPROC) --target dnspushd dnspush dnspushctl
+	cd $(BUILD) && cpack -G DEB
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(NPROC) $(CTEST_FLAGS)

@@ -15,6 +15,8 @@ PACKAGES=(
   prometheus-cpp-dev
   # test peers and tools
   bind9 bind9-dnsutils knot knot-dnsutils dnsperf tshark python3-dnspython openssl
+  # packaging checks: dpkg-shlibdeps (cpack), systemd-analyze verify, man --warnings
+  dpkg-dev systemd man-db
 )
 
 missing=()

@@ -259,6 +259,12 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     }
     c.log_json = format == "json";
     DNSPUSH_TRY(s.integer("workers", c.workers, 0, 1024));
+    // Resolved (getpwnam) and applied at start-up: privileges.hpp.
+    DNSPUSH_TRY(s.string("user", c.user));
+    DNSPUSH_TRY(s.string("group", c.group));
+    if (!c.group.empty() && c.user.empty()) {
+      return fail(Errc::kInvalidConfig, "server.group: needs server.user");
+    }
     DNSPUSH_TRY(s.no_unknown_keys());
   }
   {

@@ -116,6 +116,9 @@ struct Config {
   std::string log_level = "info";   // trace, debug, info, warn, error
   bool log_json = false;            // log-format = "json": one JSON object per line
   unsigned workers = 0;             // 0: one per core
+  // Started as root: the account to run as once the sockets are bound (privileges.hpp);
+  // group empty: the user's primary group.
+  std::string user, group;
 
   // [listen]
   std::vector<io::Endpoint> dns;  // UDP and TCP

@@ -12,11 +12,15 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <system_error>
 
 #include "io/tls_context.hpp"
 #include "server/instance.hpp"
 #include "server/json_log.hpp"
+#include "server/privileges.hpp"
+#include "server/service_notify.hpp"
 #include "zone/zone_file.hpp"
 
 namespace dnspush::server {
@@ -97,6 +101,12 @@ int check_config(const fs::path& config_file) {
     std::fprintf(stderr, "%s\n", c.error().message.c_str());
     return 1;
   }
+  if (!c->user.empty()) {
+    if (auto r = resolve_run_as(c->user, c->group); !r) {
+      std::fprintf(stderr, "%s\n", r.error().message.c_str());
+      return 1;
+    }
+  }
   if (auto z = load_zones(*c); !z) {
     std::fprintf(stderr, "%s\n", z.error().message.c_str());
     return 1;
@@ -120,6 +130,18 @@ int run(const fs::path& config_file) {
   const Config& c = *cfg;
   setup_logging(c.log_level, c.log_json);
   spdlog::info("dnspushd {} starting with {}", kVersion, c.source.string());
+
+  // Root with [server] user: files are opened as that user from here on, sockets bound
+  // as root, then root is dropped below (privileges.hpp).
+  auto run_as = prepare_run_as(c.user, c.group, c.state_dir);
+  if (!run_as) {
+    spdlog::error("{}", run_as.error().message);
+    return 1;
+  }
+  if (::geteuid() == 0 && c.user.empty()) {
+    spdlog::warn("running as root: set server.user to drop root once the sockets are bound");
+  }
+  const ServiceNotifier notifier = ServiceNotifier::from_environment();
 
   std::error_code ec;
   fs::create_directories(c.state_dir, ec);
@@ -160,9 +182,24 @@ int run(const fs::path& config_file) {
   for (const auto& b : (*instance)->bound()) {
     spdlog::info("listening on {} {}", b.protocol, b.endpoint.to_string());
   }
+  if (*run_as) {
+    if (auto d = drop_privileges(**run_as); !d) {
+      spdlog::error("{}", d.error().message);
+      return 1;
+    }
+    spdlog::info("running as user {} (uid {}, gid {})", (*run_as)->user, (*run_as)->uid,
+                 (*run_as)->gid);
+  }
   (*instance)->start();
   const unsigned workers = c.effective_workers();
   spdlog::info("serving with {} worker{}", workers, workers == 1 ? "" : "s");
+  // Zones loaded, sockets bound, workers running: queries are answered from now on.
+  const std::string status = "STATUS=serving " + std::to_string(c.zones.size()) + " zone" +
+                             (c.zones.size() == 1 ? "" : "s") + " with " + std::to_string(workers) +
+                             " worker" + (workers == 1 ? "" : "s");
+  notifier.notify("READY=1\n" + status);
+  std::optional<ServiceWatchdog> watchdog;
+  watchdog.emplace(notifier, (*instance)->io());
 
   for (;;) {
     int sig = 0;
@@ -170,12 +207,16 @@ int run(const fs::path& config_file) {
     if (sig == SIGHUP) {
       // Reload the zone files; on any error keep serving the zones we have.
       spdlog::info("SIGHUP: reloading zones");
+      notifier.notify("RELOADING=1\nSTATUS=reloading");
       (*instance)->reload();
+      notifier.notify("READY=1\n" + status);
       continue;
     }
     spdlog::info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  notifier.notify("STOPPING=1\nSTATUS=stopping");
+  watchdog.reset();
   (*instance)->stop();
   spdlog::info("stopped");
   return 0;

@@ -40,13 +40,9 @@ std::vector<Keyed> keyed_records(const Zone& z) {
   return out;
 }
 
-}  // namespace
-
-Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
-  if (!(from.origin() == to.origin())) {
-    return fail(Errc::kRefused, "cannot compare zones " + from.origin().to_text() + " and " +
-                                    to.origin().to_text());
-  }
+// The records (apex SOA aside) only in `from` as removed, only in `to` as added; a TTL
+// change is both. No rule about serials: the callers decide what a difference means.
+Changeset record_difference(const Zone& from, const Zone& to) {
   Changeset cs;
   cs.soa_from = from.soa_record();
   cs.soa_to = to.soa_record();
@@ -69,10 +65,29 @@ Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
       ++j;
     }
   }
+  return cs;
+}
 
-  const bool same_soa = cs.soa_from.ttl == cs.soa_to.ttl &&
-                        wire::rdata_equal(wire::RRType::SOA, cs.soa_from.rdata, cs.soa_to.rdata);
-  if (same_soa && cs.empty()) return std::nullopt;
+bool same_soa(const Changeset& cs) {
+  return cs.soa_from.ttl == cs.soa_to.ttl &&
+         wire::rdata_equal(wire::RRType::SOA, cs.soa_from.rdata, cs.soa_to.rdata);
+}
+
+}  // namespace
+
+RecordDifference count_differences(const Zone& a, const Zone& b) {
+  const Changeset cs = record_difference(a, b);
+  const std::size_t soa = same_soa(cs) ? 0 : 1;
+  return {cs.removed.size() + soa, cs.added.size() + soa};
+}
+
+Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
+  if (!(from.origin() == to.origin())) {
+    return fail(Errc::kRefused, "cannot compare zones " + from.origin().to_text() + " and " +
+                                    to.origin().to_text());
+  }
+  Changeset cs = record_difference(from, to);
+  if (same_soa(cs) && cs.empty()) return std::nullopt;
   if (!to.serial().follows(from.serial())) {
     return fail(Errc::kRefused, "zone " + to.origin().to_text() + " changed but its serial " +
                                     std::to_string(to.serial().value()) + " does not follow " +

@@ -17,4 +17,14 @@ namespace dnspush::zone {
 // A record whose TTL alone changed is removed and added again, so consumers see the TTL.
 Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to);
 
+// How many records differ between two zones, whatever their serials (for reports such as
+// "the file changed without a new serial"): those only in `a` and those only in `b`, a TTL
+// change counting on both sides, and a differing apex SOA as one on each side.
+struct RecordDifference {
+  std::size_t only_in_a = 0;
+  std::size_t only_in_b = 0;
+  bool none() const { return only_in_a == 0 && only_in_b == 0; }
+};
+RecordDifference count_differences(const Zone& a, const Zone& b);
+
 }  // namespace dnspush::zone

@@ -226,6 +226,19 @@ Result<std::vector<PrimaryConfig>> primaries(Section& s, std::string_view k,
     if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
   } while (0)
 
+// journal-content ([journal] default, per [[zone]]): what a start-up does with a master
+// file newer than the journal's zone (docs/CONFIG.md).
+Result<zone::JournalContent> journal_content(Section& s, zone::JournalContent dflt) {
+  std::string v;
+  DNSPUSH_TRY(s.string("journal-content", v));
+  if (v.empty()) return dflt;
+  if (v == "changes") return zone::JournalContent::kChanges;
+  if (v == "journal") return zone::JournalContent::kJournal;
+  if (v == "file") return zone::JournalContent::kFile;
+  return fail(Errc::kInvalidConfig,
+              s.key("journal-content") + ": \"" + v + "\" is not one of changes, journal, file");
+}
+
 Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   Config c;
   c.source = path;
@@ -483,6 +496,9 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.integer("max-bytes", c.journal.max_bytes, 4096, 1LL << 40));
     std::string sync = "full";
     DNSPUSH_TRY(s.string("sync", sync));
+    auto content = journal_content(s, c.journal.content);
+    if (!content) return tl::unexpected(content.error());
+    c.journal.content = *content;
     DNSPUSH_TRY(s.no_unknown_keys());
     if (sync != "full" && sync != "nometasync") {
       return fail(Errc::kInvalidConfig,
@@ -547,6 +563,9 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
       std::int64_t wb = 0;
       DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
       zc.write_back_interval = std::chrono::seconds(wb);
+      auto content = journal_content(s, c.journal.content);
+      if (!content) return tl::unexpected(content.error());
+      zc.journal_content = *content;
       // Secondary zones (RFC 1034 §4.3.5): primaries instead of a file.
       auto prim = primaries(s, "primaries", c.keys);
       if (!prim) return tl::unexpected(prim.error());
@@ -586,6 +605,10 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                       prefix +
                           ".file: a secondary zone (primaries) has no file: its data "
                           "comes by zone transfer");
+        }
+        if (t->get("journal-content") != nullptr) {
+          return fail(Errc::kInvalidConfig,
+                      prefix + ".journal-content: a secondary zone has no file to compare");
         }
         // A secondary never changes its copy itself (RFC 2136 §6: it forwards).
         if (!zc.update.empty()) {

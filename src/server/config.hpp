@@ -19,6 +19,7 @@
 #include "push/options.hpp"
 #include "wire/tsig.hpp"
 #include "xfr/acl.hpp"
+#include "zone/file_check.hpp"
 
 namespace dnspush::server {
 
@@ -54,6 +55,9 @@ struct ZoneConfig {
   std::vector<io::Endpoint> notify;             // secondaries to NOTIFY after each commit
   std::optional<wire::TsigKey> notify_key;      // signs those NOTIFYs (RFC 8945); one of keys
   std::chrono::seconds write_back_interval{0};  // 0: never write the zone back
+  // A start-up with a master file newer than the journal's zone ([journal] journal-content
+  // unless set here); docs/CONFIG.md.
+  zone::JournalContent journal_content = zone::JournalContent::kChanges;
   // DNS Push (RFC 8765) for this zone: SUBSCRIBE accepted and the discovery SRV
   // (_dns-push-tls._tcp.<zone>) answered; false: SUBSCRIBE is REFUSED.
   bool push = true;
@@ -105,6 +109,8 @@ struct JournalConfig {
   std::size_t max_changesets = 1000;              // per zone; beyond: compaction
   std::size_t max_bytes = std::size_t{64} << 20;  // per zone, encoded changesets
   bool no_meta_sync = false;                      // sync = "nometasync"
+  // The default of every zone's journal-content.
+  zone::JournalContent content = zone::JournalContent::kChanges;
 };
 
 struct Config {

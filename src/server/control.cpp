@@ -93,10 +93,8 @@ std::string control_command(Instance& in, std::string_view line,
   if (cmd == "freeze" || cmd == "thaw") {
     wire::Name z;
     if (auto e = zone_arg(z); !e.empty()) return e;
-    const bool ok = cmd == "freeze" ? in.zones().freeze(z) : in.zones().thaw(z);
-    if (!ok) return "error: not a zone of this server: " + z.to_text() + "\n";
-    return cmd == "freeze" ? "ok: " + z.to_text() + " frozen: UPDATEs are refused until thaw\n"
-                           : "ok: " + z.to_text() + " thawed, reloading its file\n";
+    auto r = cmd == "freeze" ? in.zones().freeze(z) : in.zones().thaw(z);
+    return r ? "ok: " + *r + "\n" : "error: " + r.error().message + "\n";
   }
   if (cmd == "stop" && w.size() == 1) {
     if (!stop) return "error: stop is not available here\n";

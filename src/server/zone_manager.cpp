@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "base/log_limiter.hpp"
 #include "io/loop.hpp"
 #include "server/answers.hpp"
+#include "server/zone_start.hpp"
 #include "update/update.hpp"
 #include "xfr/acl.hpp"
 #include "zone/zone_diff.hpp"
@@ -112,7 +114,6 @@ struct ZoneManager::Impl {
         journal(std::move(j)) {}
   ~Impl() { join_compaction(); }
 
-  Result<std::shared_ptr<const zone::Zone>> load_zone(const ZoneConfig& zc, bool log);
   // A secondary zone's copy from the journal alone (snapshot + changesets); null when the
   // journal holds none.
   Result<std::shared_ptr<const zone::Zone>> load_secondary(const wire::Name& origin);
@@ -145,33 +146,6 @@ struct ZoneManager::Impl {
     return config.state_dir / "zones" / (name + "zone");
   }
 };
-
-Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_zone(const ZoneConfig& zc,
-                                                                       bool log) {
-  auto origin = wire::Name::from_text(zc.origin);
-  if (!origin) return fail(Errc::kInvalidConfig, zc.origin + ": " + origin.error().message);
-  auto base = zone::load_zone_file(zc.file.string(), *origin);
-  if (!base) {
-    const std::string& msg = base.error().message;
-    return fail(base.error().code, msg.find(zc.file.string()) == std::string::npos
-                                       ? zc.file.string() + ": " + msg
-                                       : msg);
-  }
-  zone::JournalLoadInfo info;
-  auto z = journal.load(*origin, *base, &info);
-  if (!z) {
-    return fail(z.error().code, "zone " + origin->to_text() + ": journal: " + z.error().message);
-  }
-  if (log) {
-    spdlog::info(
-        "zone {} loaded: serial {} ({} records); master file serial {}{}, {} journal "
-        "changeset{} replayed",
-        origin->to_text(), (*z)->serial().value(), (*z)->record_count(), (*base)->serial().value(),
-        info.from_snapshot ? ", started from the journal snapshot" : "", info.replayed,
-        info.replayed == 1 ? "" : "s");
-  }
-  return z;
-}
 
 Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_secondary(
     const wire::Name& origin) {
@@ -228,7 +202,7 @@ Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
       // No copy yet: configured but unavailable (SERVFAIL) until the first transfer.
       cat = *z ? cat->with(*z) : cat->with_unavailable(*origin, true);
     } else {
-      auto z = impl->load_zone(zc, true);
+      auto z = start_primary_zone(zc, impl->journal, impl->config.state_dir);
       if (!z) return tl::unexpected(z.error());
       cat = cat->with(*z);
       st->origin = (*z)->origin();
@@ -304,22 +278,73 @@ bool ZoneManager::reload(const wire::Name& origin) {
   return true;
 }
 
-bool ZoneManager::freeze(const wire::Name& origin) {
-  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
-  std::lock_guard lock(impl_->frozen_m);
-  impl_->frozen.insert(origin);
-  spdlog::info("zone {}: frozen (UPDATEs refused until thaw)", origin.to_text());
-  return true;
+namespace {
+
+Result<const ZoneConfig*> editable_zone(const ZoneManager& m, const wire::Name& origin) {
+  const ZoneConfig* zc = m.zone_config(origin);
+  if (zc == nullptr) return fail(Errc::kNotFound, "not a zone of this server: " + origin.to_text());
+  if (zc->is_secondary()) {
+    return fail(Errc::kRefused, origin.to_text() +
+                                    " is a secondary zone: it has no zone file to edit (its "
+                                    "data comes from its primaries)");
+  }
+  return zc;
 }
 
-bool ZoneManager::thaw(const wire::Name& origin) {
-  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
+}  // namespace
+
+Result<std::string> ZoneManager::freeze(const wire::Name& origin) {
+  auto zc = editable_zone(*this, origin);
+  if (!zc) return tl::unexpected(zc.error());
+  {
+    std::lock_guard lock(impl_->frozen_m);
+    // Written once: a second freeze must not overwrite what the operator is editing.
+    if (!impl_->frozen.insert(origin).second) {
+      return origin.to_text() + " is already frozen: edit " + (*zc)->file.string() + ", then thaw";
+    }
+  }
+  // Every UPDATE the writer takes from now on is refused, and those it committed before are
+  // in the zone it writes: the write runs on the writer's thread, after them.
+  auto done = std::make_shared<std::promise<Result<Serial>>>();
+  auto result = done->get_future();
+  Impl* raw = impl_.get();
+  impl_->loop.post([raw, origin, zc = *zc, done] {
+    auto cur = raw->current(origin);
+    if (!cur) return done->set_value(fail(Errc::kNotFound, "the zone is not loaded"));
+    if (auto r = zone::write_zone_file(*cur, zc->file.string()); !r) {
+      return done->set_value(tl::unexpected(r.error()));
+    }
+    remember_file_base(raw->config.state_dir, *cur);
+    done->set_value(cur->serial());
+  });
+  Result<Serial> written = fail(Errc::kIo, "the zone writer did not answer within 30 s");
+  if (result.wait_for(std::chrono::seconds(30)) == std::future_status::ready) {
+    written = result.get();
+  }
+  if (!written) {
+    std::lock_guard lock(impl_->frozen_m);
+    impl_->frozen.erase(origin);
+    spdlog::error("zone {}: freeze failed, UPDATEs still accepted: writing {}: {}",
+                  origin.to_text(), (*zc)->file.string(), written.error().message);
+    return fail(written.error().code, "writing " + (*zc)->file.string() + ": " +
+                                          written.error().message + " (not frozen)");
+  }
+  spdlog::info("zone {}: frozen (UPDATEs refused until thaw); serial {} written to {}",
+               origin.to_text(), written->value(), (*zc)->file.string());
+  return origin.to_text() + " frozen: serial " + std::to_string(written->value()) + " written to " +
+         (*zc)->file.string() + "; UPDATEs are refused until thaw";
+}
+
+Result<std::string> ZoneManager::thaw(const wire::Name& origin) {
+  auto zc = editable_zone(*this, origin);
+  if (!zc) return tl::unexpected(zc.error());
   {
     std::lock_guard lock(impl_->frozen_m);
     impl_->frozen.erase(origin);
   }
   spdlog::info("zone {}: thawed, reloading its file", origin.to_text());
-  return reload(origin);
+  reload(origin);
+  return origin.to_text() + " thawed, reloading its file";
 }
 
 bool ZoneManager::frozen(const wire::Name& origin) const {
@@ -443,22 +468,31 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
     return;
   }
   if (!current_zone) return;
-  if (!(*file)->serial().follows(current_zone->serial())) {
-    spdlog::info("reload of {}: zone file serial {} is not newer than the zone's {}: not used",
-                 origin->to_text(), (*file)->serial().value(), current_zone->serial().value());
+  const auto base = read_file_base(config.state_dir, *origin);
+  auto cmp = compare_with_journal(journal, *current_zone, **file, base.get());
+  if (!cmp) {
+    spdlog::error("reload of {}: {}", origin->to_text(), cmp.error().message);
     return;
   }
-  auto cs = zone::diff(*current_zone, **file);
-  if (!cs) {
-    spdlog::info("reload of {}: zone file not used: {}", origin->to_text(), cs.error().message);
-    return;
+  switch (cmp->kind) {
+    case zone::FileComparison::Kind::kNewer:
+      break;
+    case zone::FileComparison::Kind::kSame:
+      spdlog::info("reload of {}: zone file unchanged (serial {})", origin->to_text(),
+                   current_zone->serial().value());
+      return;
+    case zone::FileComparison::Kind::kEditedInPlace:
+      // The same rule as at start-up: never applied, said once with the counts.
+      spdlog::warn("{}", zone::describe_edited_in_place(*origin, *cmp));
+      return;
+    case zone::FileComparison::Kind::kOlder:
+    case zone::FileComparison::Kind::kBeyondJournal:
+      spdlog::info("reload of {}: zone file serial {} is not newer than the zone's {}: not used",
+                   origin->to_text(), (*file)->serial().value(), current_zone->serial().value());
+      return;
   }
-  if (!cs->has_value()) {
-    spdlog::info("reload of {}: zone file unchanged (serial {})", origin->to_text(),
-                 current_zone->serial().value());
-    return;
-  }
-  const zone::Changeset& change = **cs;
+  auto cs = std::move(cmp->change);
+  const zone::Changeset& change = *cs;
   auto applied = current_zone->apply(change);
   if (!applied) {
     spdlog::error("reload of {}: the difference does not apply: {}", origin->to_text(),
@@ -471,11 +505,12 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
                   current_zone->serial().value(), r.error().message);
     return;
   }
+  remember_file_base(config.state_dir, **file);
   spdlog::info("zone {}: reloaded from {}: serial {} -> {} ({} removed, {} added)",
                origin->to_text(), zc.file.string(), change.serial_from().value(),
                change.serial_to().value(), change.removed.size(), change.added.size());
   std::vector<Change> changes;
-  changes.push_back(Change{*origin, current_zone, *applied, std::move(**cs)});
+  changes.push_back(Change{*origin, current_zone, *applied, std::move(*cs)});
   announce(publish(changes));
   after_commit(*origin);
   if (opts.metrics) opts.metrics->add(Counter::kReloads, 0);

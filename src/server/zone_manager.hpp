@@ -88,12 +88,17 @@ class ZoneManager {
   void reload();
   // One zone only (dnspushctl reload <zone>); false when it is not one of ours.
   bool reload(const wire::Name& origin);
-  // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze): while frozen, UPDATEs to
-  // the zone are answered REFUSED, so the operator may edit the master file; thaw reloads the file
-  // (a newer serial becomes a changeset that secondaries, push and LLQ subscribers see) and accepts
-  // UPDATEs again. False when the zone is not ours.
-  bool freeze(const wire::Name& origin);
-  bool thaw(const wire::Name& origin);
+  // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze). freeze: UPDATEs to the zone
+  // are answered REFUSED from now on, then the writer writes the zone's current contents
+  // (UPDATEs included) over its master file (atomically: temp file, fsync, rename; $ORIGIN
+  // and the SOA first), so the operator edits the real current data; it also becomes the
+  // file's base (zone_start.hpp), so thaw's change is the operator's edit alone. thaw
+  // reloads the file (a newer serial becomes a changeset that secondaries, push and LLQ
+  // subscribers see) and accepts UPDATEs again. Both return what was done for the operator,
+  // or why not: not one of our zones, a secondary zone (no file to edit), the file not
+  // written (the zone then stays thawed). Any thread; freeze waits for the writer.
+  Result<std::string> freeze(const wire::Name& origin);
+  Result<std::string> thaw(const wire::Name& origin);
   bool frozen(const wire::Name& origin) const;
 
   // A secondary zone's transfer: committed like an UPDATE (its changesets in one journal

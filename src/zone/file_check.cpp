@@ -3,7 +3,8 @@
 namespace dnspush::zone {
 
 Result<FileComparison> compare_file(const Zone& zone, const Zone& file,
-                                    const std::optional<std::vector<Changeset>>& since_file) {
+                                    const std::optional<std::vector<Changeset>>& since_file,
+                                    const Zone* base) {
   if (!(zone.origin() == file.origin())) {
     return fail(Errc::kRefused, "cannot compare zones " + zone.origin().to_text() + " and " +
                                     file.origin().to_text());
@@ -12,10 +13,18 @@ Result<FileComparison> compare_file(const Zone& zone, const Zone& file,
   c.file_serial = file.serial();
   c.zone_serial = zone.serial();
   if (file.serial().follows(zone.serial())) {
-    auto d = diff(zone, file);
+    auto d = base != nullptr ? merge_edit(*base, zone, file) : diff(zone, file);
     if (!d) return tl::unexpected(d.error());
     c.kind = FileComparison::Kind::kNewer;
-    c.change = std::move(*d);  // nullopt cannot happen: the SOA serial differs
+    c.change = std::move(*d);  // never nullopt: the SOA serial differs
+    return c;
+  }
+  // The file as last read, at the same serial: unchanged (whatever UPDATEs did since), or
+  // edited without a new serial, counted against what it was.
+  if (base != nullptr && base->serial() == file.serial()) {
+    c.difference = count_differences(*base, file);
+    c.kind =
+        c.difference.none() ? FileComparison::Kind::kSame : FileComparison::Kind::kEditedInPlace;
     return c;
   }
   if (file.serial() == zone.serial()) {

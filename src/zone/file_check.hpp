@@ -39,7 +39,9 @@ struct FileComparison {
   Kind kind = Kind::kSame;
   Serial file_serial;
   Serial zone_serial;
-  std::optional<Changeset> change;  // kNewer only; its SOA alone may differ
+  // kNewer only: the file's edit as a change to the zone (merge_edit from `base` when
+  // given, else the whole difference diff(zone, file)); its SOA alone may differ.
+  std::optional<Changeset> change;
   // kEditedInPlace: records only in the zone (at the file's serial) and only in the file.
   RecordDifference difference;
   // kEditedInPlace with an older serial whose journalled changes do not apply to the file.
@@ -48,9 +50,13 @@ struct FileComparison {
 
 // `since_file`: the journal's changesets from the file's serial on (Journal::
 // changesets_since), needed only when the file is older than `zone`; nullopt when the
-// journal does not reach back that far. Fails only when the origins differ.
+// journal does not reach back that far. `base`: the file as the server last read (or
+// wrote) it, so that a newer file's change is the operator's edit only and what UPDATEs
+// did since is kept; null: the file's whole difference from the zone. Fails only when the
+// origins differ.
 Result<FileComparison> compare_file(const Zone& zone, const Zone& file,
-                                    const std::optional<std::vector<Changeset>>& since_file);
+                                    const std::optional<std::vector<Changeset>>& since_file,
+                                    const Zone* base = nullptr);
 
 // The one log line for a file edited without a new serial: zone, both serials, counts.
 std::string describe_edited_in_place(const wire::Name& origin, const FileComparison& c);

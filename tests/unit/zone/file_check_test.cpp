@@ -166,3 +166,80 @@ TEST(ZoneDiffCount, CountsBothSidesWhateverTheSerials) {
 
 }  // namespace
 }  // namespace dnspush::zone
+
+namespace dnspush::zone {
+namespace {
+
+std::string z(std::uint32_t serial, std::string_view rest) {
+  return "$TTL 300\n@ SOA ns1 hostmaster " + std::to_string(serial) +
+         " 7200 3600 1209600 60\n@ NS ns1\nns1 A 192.0.2.1\n" + std::string(rest);
+}
+
+// The file as last read (serial 1); UPDATEs since added upd and deleted old (serial 2); the
+// operator edited the serial-1 file: added new, deleted gone, changed ttl's TTL (serial 3).
+TEST(MergeEdit, AppliesOnlyTheOperatorsEditOnTopOfUpdates) {
+  auto base = test::zone_from(z(1, "old A 192.0.2.3\ngone A 192.0.2.4\nttl 60 A 192.0.2.5\n"));
+  auto current = test::zone_from(z(2, "upd A 192.0.2.9\ngone A 192.0.2.4\nttl 60 A 192.0.2.5\n"));
+  auto edited = test::zone_from(z(3, "old A 192.0.2.3\nnew A 192.0.2.7\nttl 120 A 192.0.2.5\n"));
+  auto m = merge_edit(*base, *current, *edited);
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_TRUE(m->has_value());
+  const Changeset& cs = **m;
+  EXPECT_EQ(cs.serial_from(), Serial(2));
+  EXPECT_EQ(cs.serial_to(), Serial(3));
+  // Not "old" (the UPDATE deleted it; the edit did not touch it), not "upd" (the edit did
+  // not delete it): only the edit.
+  EXPECT_EQ(cs.removed, (std::vector<wire::Record>{test::rr("gone 300 A 192.0.2.4"),
+                                                   test::rr("ttl 60 A 192.0.2.5")}));
+  EXPECT_EQ(cs.added, (std::vector<wire::Record>{test::rr("new 300 A 192.0.2.7"),
+                                                 test::rr("ttl 120 A 192.0.2.5")}));
+  auto applied = current->apply(cs);
+  ASSERT_TRUE(applied) << applied.error().message;
+  auto want = test::zone_from(z(3, "upd A 192.0.2.9\nnew A 192.0.2.7\nttl 120 A 192.0.2.5\n"));
+  EXPECT_TRUE(count_differences(**applied, *want).none());
+  // compare_file with the base gives the same change.
+  auto c = compare_file(*current, *edited, std::nullopt, base.get());
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->kind, FileComparison::Kind::kNewer);
+  EXPECT_EQ(c->change->added, cs.added);
+  EXPECT_EQ(c->change->removed, cs.removed);
+}
+
+TEST(MergeEdit, AnEditTheUpdatesAlreadyMadeChangesOnlyTheSoa) {
+  auto base = test::zone_from(z(1, ""));
+  auto current = test::zone_from(z(2, "x A 192.0.2.1\n"));
+  auto edited = test::zone_from(z(3, "x A 192.0.2.1\n"));
+  auto m = merge_edit(*base, *current, *edited);
+  ASSERT_TRUE(m && m->has_value());
+  EXPECT_TRUE((*m)->empty());
+  EXPECT_EQ((*m)->serial_to(), Serial(3));
+}
+
+TEST(MergeEdit, NeedsANewerSerial) {
+  auto base = test::zone_from(z(1, ""));
+  auto current = test::zone_from(z(5, ""));
+  auto edited = test::zone_from(z(4, "x A 192.0.2.1\n"));
+  EXPECT_FALSE(merge_edit(*base, *current, *edited));
+}
+
+}  // namespace
+}  // namespace dnspush::zone
+
+namespace dnspush::zone {
+namespace {
+
+TEST(FileCheck, TheFileAsLastReadIsSameWhateverUpdatesDid) {
+  History h;
+  auto c = compare_file(*h.v2, *h.v1, std::nullopt, h.v1.get());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->kind, Kind::kSame);
+  auto edited = zone_from(with_serial(1, "www A 192.0.2.10\nx A 192.0.2.1\n"));
+  c = compare_file(*h.v2, *edited, std::nullopt, h.v1.get());
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->kind, Kind::kEditedInPlace);
+  EXPECT_EQ(c->difference.only_in_b, 1u);  // x alone: not the UPDATE's upd
+  EXPECT_EQ(c->difference.only_in_a, 0u);
+}
+
+}  // namespace
+}  // namespace dnspush::zone

@@ -670,12 +670,43 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   }
 }
 
-Result<Config> load_config(const std::filesystem::path& path) {
+Result<std::string> read_config_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(Errc::kIo, path.string() + ": cannot open");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  return ss.str();
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  auto text = read_config_text(path);
+  if (!text) return tl::unexpected(text.error());
+  return parse_config(*text, path);
+}
+
+std::vector<std::string> restart_only_changes(std::string_view before, std::string_view after) {
+  toml::table a, b;
+  try {
+    a = toml::parse(before);
+    b = toml::parse(after);
+  } catch (const toml::parse_error&) {
+    return {};  // both were parsed by parse_config first: cannot happen
+  }
+  // journal-content only decides how zones start, and zones added by a reload use it.
+  for (auto* t : {&a, &b}) {
+    if (auto* j = t->get_as<toml::table>("journal")) j->erase("journal-content");
+  }
+  std::vector<std::string> out;
+  for (const char* k : {"server", "listen", "tls", "limits", "push", "llq", "journal", "metrics"}) {
+    const auto* x = a.get_as<toml::table>(k);
+    const auto* y = b.get_as<toml::table>(k);
+    const bool same = (x == nullptr && y == nullptr) ||
+                      (x != nullptr && y != nullptr && *x == *y) ||
+                      (x == nullptr && y != nullptr && y->empty()) ||
+                      (y == nullptr && x != nullptr && x->empty());
+    if (!same) out.push_back(std::string("[") + k + "]");
+  }
+  return out;
 }
 
 }  // namespace dnspush::server

@@ -168,5 +168,12 @@ struct Config {
 // `text` is the file's content; `path` names it in errors and anchors relative paths.
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& path);
 Result<Config> load_config(const std::filesystem::path& path);
+Result<std::string> read_config_text(const std::filesystem::path& path);
+
+// A configuration reload (SIGHUP) applies [[zone]] and [[key]]; the other sections set up
+// listeners, threads and limits at start. The sections whose contents differ between two
+// configuration texts (each already accepted by parse_config), e.g. "[listen]": what a
+// reload reports as needing a restart.
+std::vector<std::string> restart_only_changes(std::string_view before, std::string_view after);
 
 }  // namespace dnspush::server

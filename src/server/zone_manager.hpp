@@ -86,6 +86,19 @@ class ZoneManager {
   // changeset (journalled, published, announced like an UPDATE); otherwise the zone is kept.
   // Secondary zones have no file: they are left to their primaries.
   void reload();
+  // SIGHUP / dnspushctl reload: a new configuration, parsed and checked by the caller
+  // (Instance::reconfigure), applied on the writer's thread: primary zones added are
+  // loaded (as at start-up, journal-content included) and served, zones removed stop being
+  // served (their subscriptions stay with their sessions and hear nothing more: RFC 8765
+  // has no way to end one), the zones kept get the new zone settings (ACLs, write-back,
+  // ...) and their files reloaded, and the new TSIG keys verify new requests. Secondary
+  // zones keep their configuration (a restart applies changes to them; noted in the
+  // summary). Refused, with nothing changed, when an added zone does not load. Any
+  // thread; waits for the writer. The summary is for the log and dnspushctl.
+  Result<std::string> reconfigure(Config next);
+  // The configuration in effect (the latest reconfigure's); any thread, valid for the
+  // manager's lifetime.
+  const Config& current_config() const;
   // One zone only (dnspushctl reload <zone>); false when it is not one of ours.
   bool reload(const wire::Name& origin);
   // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze). freeze: UPDATEs to the zone

@@ -136,21 +136,22 @@ Result<ZonePtr> start_primary_zone(const ZoneConfig& zc, zone::Journal& journal,
   if (!cmp) return fail(cmp.error().code, "zone " + name + ": " + cmp.error().message);
   const auto loaded = [&](const char* note) {
     spdlog::info(
-        "zone {} loaded from the journal: serial {} ({} records, {} changeset{} "
-        "replayed); master file serial {}{}",
-        name, jz->serial().value(), jz->record_count(), info.replayed, plural(info.replayed),
-        (*file)->serial().value(), note);
+        "zone {} loaded: serial {} ({} records); master file serial {}{}, started from the "
+        "journal snapshot, {} journal changeset{} replayed",
+        name, jz->serial().value(), jz->record_count(), (*file)->serial().value(), note,
+        info.replayed, plural(info.replayed));
   };
   switch (cmp->kind) {
     case FileComparison::Kind::kSame:
     case FileComparison::Kind::kOlder:
-      loaded(cmp->kind == FileComparison::Kind::kSame
-                 ? ", the same zone"
-                 : ", older (the journal holds the changes since)");
+      loaded(cmp->kind != FileComparison::Kind::kSame
+                 ? " (older: the journal holds the changes since)"
+             : base && base->serial() == (*file)->serial() ? " (unchanged since it was last read)"
+                                                           : " (the same zone)");
       if (!base || base->serial() != (*file)->serial()) remember_file_base(state_dir, **file);
       return jz;
     case FileComparison::Kind::kBeyondJournal:
-      loaded(", older than the journal's history: not used");
+      loaded(" (older than the journal's history: not used)");
       return jz;
     case FileComparison::Kind::kEditedInPlace:
       loaded("");
@@ -186,7 +187,8 @@ Result<ZonePtr> start_primary_zone(const ZoneConfig& zc, zone::Journal& journal,
   }
   remember_file_base(state_dir, **file);
   spdlog::info(
-      "zone {} loaded: the journal's serial {} ({} changeset{} replayed) and the zone file's "
+      "zone {} loaded: the journal's serial {} ({} journal changeset{} replayed) and the zone "
+      "file's "
       "{}: serial {} -> {} ({} removed, {} added)",
       name, jz->serial().value(), info.replayed, plural(info.replayed),
       base ? "edit since it was last read"

@@ -226,6 +226,19 @@ Result<std::vector<PrimaryConfig>> primaries(Section& s, std::string_view k,
     if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
   } while (0)
 
+// journal-content ([journal] default, per [[zone]]): what a start-up does with a master
+// file newer than the journal's zone (docs/CONFIG.md).
+Result<zone::JournalContent> journal_content(Section& s, zone::JournalContent dflt) {
+  std::string v;
+  DNSPUSH_TRY(s.string("journal-content", v));
+  if (v.empty()) return dflt;
+  if (v == "changes") return zone::JournalContent::kChanges;
+  if (v == "journal") return zone::JournalContent::kJournal;
+  if (v == "file") return zone::JournalContent::kFile;
+  return fail(Errc::kInvalidConfig,
+              s.key("journal-content") + ": \"" + v + "\" is not one of changes, journal, file");
+}
+
 Result<Config> parse_root(const toml::table& root, const fs::path& path) {
   Config c;
   c.source = path;
@@ -490,6 +503,9 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.integer("max-bytes", c.journal.max_bytes, 4096, 1LL << 40));
     std::string sync = "full";
     DNSPUSH_TRY(s.string("sync", sync));
+    auto content = journal_content(s, c.journal.content);
+    if (!content) return tl::unexpected(content.error());
+    c.journal.content = *content;
     DNSPUSH_TRY(s.no_unknown_keys());
     if (sync != "full" && sync != "nometasync") {
       return fail(Errc::kInvalidConfig,
@@ -554,6 +570,9 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
       std::int64_t wb = 0;
       DNSPUSH_TRY(s.integer("write-back-interval-s", wb, 0, 365LL * 86400));
       zc.write_back_interval = std::chrono::seconds(wb);
+      auto content = journal_content(s, c.journal.content);
+      if (!content) return tl::unexpected(content.error());
+      zc.journal_content = *content;
       // Secondary zones (RFC 1034 §4.3.5): primaries instead of a file.
       auto prim = primaries(s, "primaries", c.keys);
       if (!prim) return tl::unexpected(prim.error());
@@ -593,6 +612,10 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
                       prefix +
                           ".file: a secondary zone (primaries) has no file: its data "
                           "comes by zone transfer");
+        }
+        if (t->get("journal-content") != nullptr) {
+          return fail(Errc::kInvalidConfig,
+                      prefix + ".journal-content: a secondary zone has no file to compare");
         }
         // A secondary never changes its copy itself (RFC 2136 §6: it forwards).
         if (!zc.update.empty()) {
@@ -654,12 +677,43 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   }
 }
 
-Result<Config> load_config(const std::filesystem::path& path) {
+Result<std::string> read_config_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(Errc::kIo, path.string() + ": cannot open");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  return ss.str();
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  auto text = read_config_text(path);
+  if (!text) return tl::unexpected(text.error());
+  return parse_config(*text, path);
+}
+
+std::vector<std::string> restart_only_changes(std::string_view before, std::string_view after) {
+  toml::table a, b;
+  try {
+    a = toml::parse(before);
+    b = toml::parse(after);
+  } catch (const toml::parse_error&) {
+    return {};  // both were parsed by parse_config first: cannot happen
+  }
+  // journal-content only decides how zones start, and zones added by a reload use it.
+  for (auto* t : {&a, &b}) {
+    if (auto* j = t->get_as<toml::table>("journal")) j->erase("journal-content");
+  }
+  std::vector<std::string> out;
+  for (const char* k : {"server", "listen", "tls", "limits", "push", "llq", "journal", "metrics"}) {
+    const auto* x = a.get_as<toml::table>(k);
+    const auto* y = b.get_as<toml::table>(k);
+    const bool same = (x == nullptr && y == nullptr) ||
+                      (x != nullptr && y != nullptr && *x == *y) ||
+                      (x == nullptr && y != nullptr && y->empty()) ||
+                      (y == nullptr && x != nullptr && x->empty());
+    if (!same) out.push_back(std::string("[") + k + "]");
+  }
+  return out;
 }
 
 }  // namespace dnspush::server

@@ -19,6 +19,7 @@
 #include "push/options.hpp"
 #include "wire/tsig.hpp"
 #include "xfr/acl.hpp"
+#include "zone/file_check.hpp"
 
 namespace dnspush::server {
 
@@ -54,6 +55,9 @@ struct ZoneConfig {
   std::vector<io::Endpoint> notify;             // secondaries to NOTIFY after each commit
   std::optional<wire::TsigKey> notify_key;      // signs those NOTIFYs (RFC 8945); one of keys
   std::chrono::seconds write_back_interval{0};  // 0: never write the zone back
+  // A start-up with a master file newer than the journal's zone ([journal] journal-content
+  // unless set here); docs/CONFIG.md.
+  zone::JournalContent journal_content = zone::JournalContent::kChanges;
   // DNS Push (RFC 8765) for this zone: SUBSCRIBE accepted and the discovery SRV
   // (_dns-push-tls._tcp.<zone>) answered; false: SUBSCRIBE is REFUSED.
   bool push = true;
@@ -106,6 +110,8 @@ struct JournalConfig {
   std::size_t max_changesets = 1000;              // per zone; beyond: compaction
   std::size_t max_bytes = std::size_t{64} << 20;  // per zone, encoded changesets
   bool no_meta_sync = false;                      // sync = "nometasync"
+  // The default of every zone's journal-content.
+  zone::JournalContent content = zone::JournalContent::kChanges;
 };
 
 struct Config {
@@ -166,5 +172,12 @@ struct Config {
 // `text` is the file's content; `path` names it in errors and anchors relative paths.
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& path);
 Result<Config> load_config(const std::filesystem::path& path);
+Result<std::string> read_config_text(const std::filesystem::path& path);
+
+// A configuration reload (SIGHUP) applies [[zone]] and [[key]]; the other sections set up
+// listeners, threads and limits at start. The sections whose contents differ between two
+// configuration texts (each already accepted by parse_config), e.g. "[listen]": what a
+// reload reports as needing a restart.
+std::vector<std::string> restart_only_changes(std::string_view before, std::string_view after);
 
 }  // namespace dnspush::server

@@ -34,7 +34,7 @@ std::string status(Instance& in) {
   o << "dso-sessions " << t.gauge(Counter::kDsoSessions) << "\n";
   o << "subscriptions " << t.gauge(Counter::kSubscriptions) << "\n";
   auto cat = in.responder().catalogue();
-  for (const auto& zc : in.config().zones) {
+  for (const auto& zc : in.zones().current_config().zones) {
     auto origin = wire::Name::from_text(zc.origin);
     const auto* z = origin && cat ? cat->find_exact(*origin) : nullptr;
     if (z == nullptr) continue;
@@ -82,8 +82,9 @@ std::string control_command(Instance& in, std::string_view line,
   }
   if (cmd == "reload") {
     if (w.size() == 1) {
-      in.reload();
-      return "ok: reloading every zone\n";
+      // The configuration file too, as SIGHUP: zones added and removed, keys.
+      auto r = in.reconfigure();
+      return r ? "ok: " + *r + "\n" : "error: " + r.error().message + "\n";
     }
     wire::Name z;
     if (auto e = zone_arg(z); !e.empty()) return e;
@@ -93,10 +94,8 @@ std::string control_command(Instance& in, std::string_view line,
   if (cmd == "freeze" || cmd == "thaw") {
     wire::Name z;
     if (auto e = zone_arg(z); !e.empty()) return e;
-    const bool ok = cmd == "freeze" ? in.zones().freeze(z) : in.zones().thaw(z);
-    if (!ok) return "error: not a zone of this server: " + z.to_text() + "\n";
-    return cmd == "freeze" ? "ok: " + z.to_text() + " frozen: UPDATEs are refused until thaw\n"
-                           : "ok: " + z.to_text() + " thawed, reloading its file\n";
+    auto r = cmd == "freeze" ? in.zones().freeze(z) : in.zones().thaw(z);
+    return r ? "ok: " + *r + "\n" : "error: " + r.error().message + "\n";
   }
   if (cmd == "stop" && w.size() == 1) {
     if (!stop) return "error: stop is not available here\n";

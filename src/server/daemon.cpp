@@ -205,10 +205,11 @@ int run(const fs::path& config_file) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      // Reload the zone files; on any error keep serving the zones we have.
-      spdlog::info("SIGHUP: reloading zones");
+      // The configuration and the zone files; a bad configuration is refused (logged) and
+      // the running one stays.
+      spdlog::info("SIGHUP: reloading the configuration and the zones");
       notifier.notify("RELOADING=1\nSTATUS=reloading");
-      (*instance)->reload();
+      (void)(*instance)->reconfigure();
       notifier.notify("READY=1\n" + status);
       continue;
     }

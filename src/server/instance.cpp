@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <mutex>
 
 #include "io/control_socket.hpp"
 #include "server/control.hpp"
@@ -72,6 +73,8 @@ struct Instance::Impl {
   std::unique_ptr<io::ControlSocket> control;
   bool started = false;
   bool stopped = false;
+  std::mutex reconfigure_m;
+  std::string config_text;  // of the configuration in effect (under reconfigure_m)
 
   explicit Impl(Config c, const auth::ResponderOptions& ro) : config(std::move(c)), responder(ro) {}
 };
@@ -83,6 +86,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   ro.synthetic = discovery_records(config);
   auto impl = std::make_unique<Impl>(std::move(config), ro);
   const Config& c = impl->config;
+  if (auto text = read_config_text(c.source)) impl->config_text = std::move(*text);
 
   ZoneManagerOptions zo;
   zo.now = o.now;
@@ -150,7 +154,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
     auto m = MetricsService::create(*c.metrics_listen, impl->metrics, [raw] {
       ScrapeState st;
       if (auto cat = raw->responder.catalogue()) {
-        for (const auto& zc : raw->config.zones) {
+        for (const auto& zc : raw->zones->current_config().zones) {
           auto origin = wire::Name::from_text(zc.origin);
           const auto* z = origin ? cat->find_exact(*origin) : nullptr;
           if (z == nullptr) continue;
@@ -232,6 +236,36 @@ const io::Endpoint* Instance::metrics_bound() const {
 void Instance::reload() {
   impl_->zones->reload();
   impl_->secondary->refresh_all();
+}
+
+Result<std::string> Instance::reconfigure() {
+  std::lock_guard lock(impl_->reconfigure_m);
+  const fs::path& path = impl_->config.source;
+  auto refused = [&](const std::string& why) {
+    spdlog::error("configuration reload refused, the running configuration stays: {}", why);
+    return fail(Errc::kInvalidConfig, "configuration not reloaded: " + why);
+  };
+  auto text = read_config_text(path);
+  if (!text) return refused(text.error().message);
+  auto next = parse_config(*text, path);
+  if (!next) return refused(next.error().message);
+  const auto restart = restart_only_changes(impl_->config_text, *text);
+  auto r = impl_->zones->reconfigure(std::move(*next));
+  if (!r) return refused(r.error().message);
+  impl_->config_text = std::move(*text);
+  impl_->secondary->refresh_all();
+  std::string summary = *r;
+  if (!restart.empty()) {
+    std::string names;
+    for (const auto& s : restart) names += (names.empty() ? "" : ", ") + s;
+    summary += "; changed " + names + ": needs a restart, not applied";
+  }
+  if (restart.empty()) {
+    spdlog::info("{}", summary);
+  } else {
+    spdlog::warn("{}", summary);
+  }
+  return summary;
 }
 
 const Config& Instance::config() const {

@@ -47,8 +47,14 @@ class Instance {
   // The writer first (its pending replies are posted to the still running listeners), then
   // NOTIFY out and the io workers. Idempotent.
   void stop();
-  // SIGHUP: the zone files are re-read (see ZoneManager::reload).
+  // The zone files are re-read (see ZoneManager::reload).
   void reload();
+  // SIGHUP and dnspushctl reload: re-reads the configuration file and, when it is valid,
+  // applies its zones and keys (ZoneManager::reconfigure) and re-checks the secondaries.
+  // Settings outside [[zone]] and [[key]] (listeners, limits, ...) need a restart: a change
+  // there is named in the summary and the log, and not applied. An invalid file is refused
+  // with the reason; the running configuration stays. Any thread (serialised).
+  Result<std::string> reconfigure();
 
   const Config& config() const;
   const std::vector<io::BoundAddress>& bound() const;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "base/log_limiter.hpp"
 #include "io/loop.hpp"
 #include "server/answers.hpp"
+#include "server/zone_start.hpp"
 #include "update/update.hpp"
 #include "xfr/acl.hpp"
 #include "zone/zone_diff.hpp"
@@ -70,10 +72,24 @@ struct ZoneManager::Impl {
     std::optional<io::Loop::TimerId> write_timer;
   };
 
-  Config config;
+  // One configuration in effect: its zones by origin and its TSIG keys. A reload
+  // (reconfigure) adds a generation and makes it live; none is ever freed, so a
+  // ZoneConfig* or keyring reference handed to an io thread stays valid (a few KB a reload).
+  struct Generation {
+    Config config;
+    std::shared_ptr<const wire::TsigKeyring> keyring;
+    std::unordered_map<wire::Name, const ZoneConfig*, wire::NameHash> zones;
+  };
+  std::deque<std::unique_ptr<Generation>> generations;  // appended on the writer's thread
+  std::atomic<const Generation*> live{nullptr};
+  const Config& cfg() const { return live.load()->config; }
+  void add_generation(std::unique_ptr<Generation> g) {
+    generations.push_back(std::move(g));
+    live.store(generations.back().get());
+  }
+
   auth::Responder& responder;
   ZoneManagerOptions opts;
-  std::shared_ptr<const wire::TsigKeyring> keyring;
   zone::Journal journal;
   io::Loop loop;
   std::vector<std::shared_ptr<ChangesetListener>> listeners;
@@ -105,14 +121,21 @@ struct ZoneManager::Impl {
   std::atomic<bool> started{false};
 
   Impl(Config c, auth::Responder& r, ZoneManagerOptions o, zone::Journal j)
-      : config(std::move(c)),
-        responder(r),
-        opts(std::move(o)),
-        keyring(make_keyring(config)),
-        journal(std::move(j)) {}
+      : responder(r), opts(std::move(o)), journal(std::move(j)) {
+    add_generation(make_generation(std::move(c)));
+  }
+  static std::unique_ptr<Generation> make_generation(Config c) {
+    auto g = std::make_unique<Generation>();
+    g->config = std::move(c);
+    g->keyring = make_keyring(g->config);
+    for (const auto& zc : g->config.zones) {
+      if (auto o = wire::Name::from_text(zc.origin)) g->zones.emplace(*o, &zc);
+    }
+    return g;
+  }
+  Result<std::string> apply_config(Config next);
   ~Impl() { join_compaction(); }
 
-  Result<std::shared_ptr<const zone::Zone>> load_zone(const ZoneConfig& zc, bool log);
   // A secondary zone's copy from the journal alone (snapshot + changesets); null when the
   // journal holds none.
   Result<std::shared_ptr<const zone::Zone>> load_secondary(const wire::Name& origin);
@@ -142,36 +165,9 @@ struct ZoneManager::Impl {
   fs::path write_back_path(const wire::Name& origin) const {
     std::string name = origin.to_text();
     if (name == ".") name = "root.";
-    return config.state_dir / "zones" / (name + "zone");
+    return cfg().state_dir / "zones" / (name + "zone");
   }
 };
-
-Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_zone(const ZoneConfig& zc,
-                                                                       bool log) {
-  auto origin = wire::Name::from_text(zc.origin);
-  if (!origin) return fail(Errc::kInvalidConfig, zc.origin + ": " + origin.error().message);
-  auto base = zone::load_zone_file(zc.file.string(), *origin);
-  if (!base) {
-    const std::string& msg = base.error().message;
-    return fail(base.error().code, msg.find(zc.file.string()) == std::string::npos
-                                       ? zc.file.string() + ": " + msg
-                                       : msg);
-  }
-  zone::JournalLoadInfo info;
-  auto z = journal.load(*origin, *base, &info);
-  if (!z) {
-    return fail(z.error().code, "zone " + origin->to_text() + ": journal: " + z.error().message);
-  }
-  if (log) {
-    spdlog::info(
-        "zone {} loaded: serial {} ({} records); master file serial {}{}, {} journal "
-        "changeset{} replayed",
-        origin->to_text(), (*z)->serial().value(), (*z)->record_count(), (*base)->serial().value(),
-        info.from_snapshot ? ", started from the journal snapshot" : "", info.replayed,
-        info.replayed == 1 ? "" : "s");
-  }
-  return z;
-}
 
 Result<std::shared_ptr<const zone::Zone>> ZoneManager::Impl::load_secondary(
     const wire::Name& origin) {
@@ -216,7 +212,7 @@ Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
 
   auto impl = std::make_unique<Impl>(c, responder, std::move(o), std::move(*j));
   auto cat = std::make_shared<const zone::Catalogue>();
-  for (const auto& zc : impl->config.zones) {
+  for (const auto& zc : impl->cfg().zones) {
     auto st = std::make_unique<Impl::ZoneState>();
     st->config = &zc;
     if (zc.is_secondary()) {
@@ -228,7 +224,7 @@ Result<std::unique_ptr<ZoneManager>> ZoneManager::create(const Config& c,
       // No copy yet: configured but unavailable (SERVFAIL) until the first transfer.
       cat = *z ? cat->with(*z) : cat->with_unavailable(*origin, true);
     } else {
-      auto z = impl->load_zone(zc, true);
+      auto z = start_primary_zone(zc, impl->journal, impl->cfg().state_dir);
       if (!z) return tl::unexpected(z.error());
       cat = cat->with(*z);
       st->origin = (*z)->origin();
@@ -296,30 +292,204 @@ void ZoneManager::submit_update(UpdateRequest request) {
 }
 
 bool ZoneManager::reload(const wire::Name& origin) {
-  const auto it = impl_->zones.find(origin);
-  if (it == impl_->zones.end()) return false;
+  if (zone_config(origin) == nullptr) return false;
   Impl* raw = impl_.get();
-  const ZoneConfig* zc = it->second->config;
-  impl_->loop.post([raw, zc] { raw->reload_zone(*zc); });
+  // Looked up again on the writer's thread: a configuration reload may have removed it.
+  impl_->loop.post([raw, origin] {
+    const auto it = raw->zones.find(origin);
+    if (it != raw->zones.end() && !it->second->config->is_secondary()) {
+      raw->reload_zone(*it->second->config);
+    }
+  });
   return true;
 }
 
-bool ZoneManager::freeze(const wire::Name& origin) {
-  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
-  std::lock_guard lock(impl_->frozen_m);
-  impl_->frozen.insert(origin);
-  spdlog::info("zone {}: frozen (UPDATEs refused until thaw)", origin.to_text());
-  return true;
+Result<std::string> ZoneManager::reconfigure(Config next) {
+  auto done = std::make_shared<std::promise<Result<std::string>>>();
+  auto result = done->get_future();
+  Impl* raw = impl_.get();
+  auto shared = std::make_shared<Config>(std::move(next));
+  impl_->loop.post([raw, shared, done] { done->set_value(raw->apply_config(std::move(*shared))); });
+  // Loading added zones may take a while (a big zone file); bounded all the same.
+  if (result.wait_for(std::chrono::seconds(300)) != std::future_status::ready) {
+    return fail(Errc::kIo, "the zone writer did not finish within 300 s");
+  }
+  return result.get();
 }
 
-bool ZoneManager::thaw(const wire::Name& origin) {
-  if (impl_->zones.find(origin) == impl_->zones.end()) return false;
+const Config& ZoneManager::current_config() const {
+  return impl_->cfg();
+}
+
+// On the writer's thread, between batches: every zone change stays with the one writer.
+Result<std::string> ZoneManager::Impl::apply_config(Config next) {
+  const Generation& old = *live.load();
+  std::vector<std::string> notes;
+  // Secondary zones keep their configuration: their transfer timers and primaries live in
+  // the SecondaryService, which is set up once (docs/OPERATIONS.md: a restart applies it).
+  std::vector<ZoneConfig> zones_next;
+  std::unordered_set<wire::Name, wire::NameHash> seen_secondary;
+  for (auto& zc : next.zones) {
+    auto origin = wire::Name::from_text(zc.origin);
+    if (!origin) return fail(Errc::kInvalidConfig, zc.origin + ": " + origin.error().message);
+    const auto o = old.zones.find(*origin);
+    const bool was_secondary = o != old.zones.end() && o->second->is_secondary();
+    if (zc.is_secondary() || was_secondary) {
+      if (zc.is_secondary() && was_secondary) {
+        seen_secondary.insert(*origin);
+      } else {
+        notes.push_back(
+            "zone " + origin->to_text() +
+            (was_secondary ? ": a secondary zone turned primary" : ": a secondary zone added") +
+            ": needs a restart, not applied");
+      }
+      continue;
+    }
+    zones_next.push_back(std::move(zc));
+  }
+  for (const auto& [origin, zc] : old.zones) {
+    if (!zc->is_secondary()) continue;
+    zones_next.push_back(*zc);
+    if (seen_secondary.count(origin) == 0) {
+      notes.push_back("zone " + origin.to_text() +
+                      ": removing a secondary zone needs a restart, still served");
+    }
+  }
+  next.zones = std::move(zones_next);
+  auto gen = make_generation(std::move(next));
+
+  // Every added zone loads before anything changes: one that fails refuses the whole
+  // reload, and the previous configuration stays in effect.
+  std::vector<std::pair<wire::Name, std::shared_ptr<const zone::Zone>>> added;
+  for (const auto& [origin, zc] : gen->zones) {
+    if (zones.count(origin) != 0 || zc->is_secondary()) continue;
+    auto z = start_primary_zone(*zc, journal, gen->config.state_dir);
+    if (!z) return tl::unexpected(z.error());
+    added.emplace_back(origin, *z);
+  }
+
+  auto cat = catalogue ? catalogue : std::make_shared<const zone::Catalogue>();
+  std::vector<std::string> removed_names, added_names;
+  for (auto it = zones.begin(); it != zones.end();) {
+    const auto g = gen->zones.find(it->first);
+    if (g != gen->zones.end()) {
+      it->second->config = g->second;  // new ACLs, write-back interval, ... for new work
+      ++it;
+      continue;
+    }
+    // RFC 8765 has no way for a server to end one subscription: those in the zone stay
+    // with their sessions and hear nothing more; new ones are refused (not our zone).
+    ZoneState& z = *it->second;
+    if (z.write_timer) loop.cancel(*z.write_timer);
+    if (z.dirty) write_back(z);
+    {
+      std::lock_guard lock(frozen_m);
+      frozen.erase(it->first);
+    }
+    cat = cat->without(it->first);
+    removed_names.push_back(it->first.to_text());
+    it = zones.erase(it);
+  }
+  for (auto& [origin, z] : added) {
+    auto st = std::make_unique<ZoneState>();
+    st->config = gen->zones.at(origin);
+    st->origin = origin;
+    cat = cat->with(z, version);
+    zones.emplace(origin, std::move(st));
+    added_names.push_back(origin.to_text());
+  }
+  add_generation(std::move(gen));
+  catalogue = cat;
+  responder.set_catalogue(cat);
+  // The zones kept: their files are reloaded as a zone reload does.
+  std::size_t kept = 0;
+  for (const auto& [origin, z] : zones) {
+    bool is_new = false;
+    for (const auto& a : added) is_new = is_new || a.first == origin;
+    if (is_new || z->config->is_secondary()) continue;
+    ++kept;
+    reload_zone(*z->config);
+  }
+  const auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out.empty() ? std::string() : " (" + out + ")";
+  };
+  std::string summary = "configuration reloaded: " + std::to_string(added_names.size()) + " zone" +
+                        (added_names.size() == 1 ? "" : "s") + " added" + list(added_names) + ", " +
+                        std::to_string(removed_names.size()) + " removed" + list(removed_names) +
+                        ", " + std::to_string(kept) + " reloaded from their files";
+  for (const auto& n : notes) summary += "; " + n;
+  return summary;
+}
+
+namespace {
+
+Result<const ZoneConfig*> editable_zone(const ZoneManager& m, const wire::Name& origin) {
+  const ZoneConfig* zc = m.zone_config(origin);
+  if (zc == nullptr) return fail(Errc::kNotFound, "not a zone of this server: " + origin.to_text());
+  if (zc->is_secondary()) {
+    return fail(Errc::kRefused, origin.to_text() +
+                                    " is a secondary zone: it has no zone file to edit (its "
+                                    "data comes from its primaries)");
+  }
+  return zc;
+}
+
+}  // namespace
+
+Result<std::string> ZoneManager::freeze(const wire::Name& origin) {
+  auto zc = editable_zone(*this, origin);
+  if (!zc) return tl::unexpected(zc.error());
+  {
+    std::lock_guard lock(impl_->frozen_m);
+    // Written once: a second freeze must not overwrite what the operator is editing.
+    if (!impl_->frozen.insert(origin).second) {
+      return origin.to_text() + " is already frozen: edit " + (*zc)->file.string() + ", then thaw";
+    }
+  }
+  // Every UPDATE the writer takes from now on is refused, and those it committed before are
+  // in the zone it writes: the write runs on the writer's thread, after them.
+  auto done = std::make_shared<std::promise<Result<Serial>>>();
+  auto result = done->get_future();
+  Impl* raw = impl_.get();
+  impl_->loop.post([raw, origin, zc = *zc, done] {
+    auto cur = raw->current(origin);
+    if (!cur) return done->set_value(fail(Errc::kNotFound, "the zone is not loaded"));
+    if (auto r = zone::write_zone_file(*cur, zc->file.string()); !r) {
+      return done->set_value(tl::unexpected(r.error()));
+    }
+    remember_file_base(raw->cfg().state_dir, *cur);
+    done->set_value(cur->serial());
+  });
+  Result<Serial> written = fail(Errc::kIo, "the zone writer did not answer within 30 s");
+  if (result.wait_for(std::chrono::seconds(30)) == std::future_status::ready) {
+    written = result.get();
+  }
+  if (!written) {
+    std::lock_guard lock(impl_->frozen_m);
+    impl_->frozen.erase(origin);
+    spdlog::error("zone {}: freeze failed, UPDATEs still accepted: writing {}: {}",
+                  origin.to_text(), (*zc)->file.string(), written.error().message);
+    return fail(written.error().code, "writing " + (*zc)->file.string() + ": " +
+                                          written.error().message + " (not frozen)");
+  }
+  spdlog::info("zone {}: frozen (UPDATEs refused until thaw); serial {} written to {}",
+               origin.to_text(), written->value(), (*zc)->file.string());
+  return origin.to_text() + " frozen: serial " + std::to_string(written->value()) + " written to " +
+         (*zc)->file.string() + "; UPDATEs are refused until thaw";
+}
+
+Result<std::string> ZoneManager::thaw(const wire::Name& origin) {
+  auto zc = editable_zone(*this, origin);
+  if (!zc) return tl::unexpected(zc.error());
   {
     std::lock_guard lock(impl_->frozen_m);
     impl_->frozen.erase(origin);
   }
   spdlog::info("zone {}: thawed, reloading its file", origin.to_text());
-  return reload(origin);
+  reload(origin);
+  return origin.to_text() + " thawed, reloading its file";
 }
 
 bool ZoneManager::frozen(const wire::Name& origin) const {
@@ -329,7 +499,7 @@ bool ZoneManager::frozen(const wire::Name& origin) const {
 void ZoneManager::reload() {
   Impl* raw = impl_.get();
   impl_->loop.post([raw] {
-    for (const auto& zc : raw->config.zones) {
+    for (const auto& zc : raw->cfg().zones) {
       if (!zc.is_secondary()) raw->reload_zone(zc);
     }
   });
@@ -443,22 +613,31 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
     return;
   }
   if (!current_zone) return;
-  if (!(*file)->serial().follows(current_zone->serial())) {
-    spdlog::info("reload of {}: zone file serial {} is not newer than the zone's {}: not used",
-                 origin->to_text(), (*file)->serial().value(), current_zone->serial().value());
+  const auto base = read_file_base(cfg().state_dir, *origin);
+  auto cmp = compare_with_journal(journal, *current_zone, **file, base.get());
+  if (!cmp) {
+    spdlog::error("reload of {}: {}", origin->to_text(), cmp.error().message);
     return;
   }
-  auto cs = zone::diff(*current_zone, **file);
-  if (!cs) {
-    spdlog::info("reload of {}: zone file not used: {}", origin->to_text(), cs.error().message);
-    return;
+  switch (cmp->kind) {
+    case zone::FileComparison::Kind::kNewer:
+      break;
+    case zone::FileComparison::Kind::kSame:
+      spdlog::info("reload of {}: zone file unchanged (serial {})", origin->to_text(),
+                   current_zone->serial().value());
+      return;
+    case zone::FileComparison::Kind::kEditedInPlace:
+      // The same rule as at start-up: never applied, said once with the counts.
+      spdlog::warn("{}", zone::describe_edited_in_place(*origin, *cmp));
+      return;
+    case zone::FileComparison::Kind::kOlder:
+    case zone::FileComparison::Kind::kBeyondJournal:
+      spdlog::info("reload of {}: zone file serial {} is not newer than the zone's {}: not used",
+                   origin->to_text(), (*file)->serial().value(), current_zone->serial().value());
+      return;
   }
-  if (!cs->has_value()) {
-    spdlog::info("reload of {}: zone file unchanged (serial {})", origin->to_text(),
-                 current_zone->serial().value());
-    return;
-  }
-  const zone::Changeset& change = **cs;
+  auto cs = std::move(cmp->change);
+  const zone::Changeset& change = *cs;
   auto applied = current_zone->apply(change);
   if (!applied) {
     spdlog::error("reload of {}: the difference does not apply: {}", origin->to_text(),
@@ -471,11 +650,12 @@ void ZoneManager::Impl::reload_zone(const ZoneConfig& zc) {
                   current_zone->serial().value(), r.error().message);
     return;
   }
+  remember_file_base(cfg().state_dir, **file);
   spdlog::info("zone {}: reloaded from {}: serial {} -> {} ({} removed, {} added)",
                origin->to_text(), zc.file.string(), change.serial_from().value(),
                change.serial_to().value(), change.removed.size(), change.added.size());
   std::vector<Change> changes;
-  changes.push_back(Change{*origin, current_zone, *applied, std::move(**cs)});
+  changes.push_back(Change{*origin, current_zone, *applied, std::move(*cs)});
   announce(publish(changes));
   after_commit(*origin);
   if (opts.metrics) opts.metrics->add(Counter::kReloads, 0);
@@ -486,12 +666,13 @@ const zone::Journal& ZoneManager::journal() const {
 }
 
 const wire::TsigKeyring& ZoneManager::keyring() const {
-  return *impl_->keyring;
+  return *impl_->live.load()->keyring;
 }
 
 const ZoneConfig* ZoneManager::zone_config(const wire::Name& origin) const {
-  auto it = impl_->zones.find(origin);
-  return it == impl_->zones.end() ? nullptr : it->second->config;
+  const auto* g = impl_->live.load();
+  auto it = g->zones.find(origin);
+  return it == g->zones.end() ? nullptr : it->second;
 }
 
 fs::path ZoneManager::write_back_path(const wire::Name& origin) const {

@@ -86,14 +86,32 @@ class ZoneManager {
   // changeset (journalled, published, announced like an UPDATE); otherwise the zone is kept.
   // Secondary zones have no file: they are left to their primaries.
   void reload();
+  // SIGHUP / dnspushctl reload: a new configuration, parsed and checked by the caller
+  // (Instance::reconfigure), applied on the writer's thread: primary zones added are
+  // loaded (as at start-up, journal-content included) and served, zones removed stop being
+  // served (their subscriptions stay with their sessions and hear nothing more: RFC 8765
+  // has no way to end one), the zones kept get the new zone settings (ACLs, write-back,
+  // ...) and their files reloaded, and the new TSIG keys verify new requests. Secondary
+  // zones keep their configuration (a restart applies changes to them; noted in the
+  // summary). Refused, with nothing changed, when an added zone does not load. Any
+  // thread; waits for the writer. The summary is for the log and dnspushctl.
+  Result<std::string> reconfigure(Config next);
+  // The configuration in effect (the latest reconfigure's); any thread, valid for the
+  // manager's lifetime.
+  const Config& current_config() const;
   // One zone only (dnspushctl reload <zone>); false when it is not one of ours.
   bool reload(const wire::Name& origin);
-  // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze): while frozen, UPDATEs to
-  // the zone are answered REFUSED, so the operator may edit the master file; thaw reloads the file
-  // (a newer serial becomes a changeset that secondaries, push and LLQ subscribers see) and accepts
-  // UPDATEs again. False when the zone is not ours.
-  bool freeze(const wire::Name& origin);
-  bool thaw(const wire::Name& origin);
+  // dnspushctl freeze/thaw (as knotc zone-freeze, rndc freeze). freeze: UPDATEs to the zone
+  // are answered REFUSED from now on, then the writer writes the zone's current contents
+  // (UPDATEs included) over its master file (atomically: temp file, fsync, rename; $ORIGIN
+  // and the SOA first), so the operator edits the real current data; it also becomes the
+  // file's base (zone_start.hpp), so thaw's change is the operator's edit alone. thaw
+  // reloads the file (a newer serial becomes a changeset that secondaries, push and LLQ
+  // subscribers see) and accepts UPDATEs again. Both return what was done for the operator,
+  // or why not: not one of our zones, a secondary zone (no file to edit), the file not
+  // written (the zone then stays thawed). Any thread; freeze waits for the writer.
+  Result<std::string> freeze(const wire::Name& origin);
+  Result<std::string> thaw(const wire::Name& origin);
   bool frozen(const wire::Name& origin) const;
 
   // A secondary zone's transfer: committed like an UPDATE (its changesets in one journal

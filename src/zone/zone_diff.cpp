@@ -40,13 +40,9 @@ std::vector<Keyed> keyed_records(const Zone& z) {
   return out;
 }
 
-}  // namespace
-
-Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
-  if (!(from.origin() == to.origin())) {
-    return fail(Errc::kRefused, "cannot compare zones " + from.origin().to_text() + " and " +
-                                    to.origin().to_text());
-  }
+// The records (apex SOA aside) only in `from` as removed, only in `to` as added; a TTL
+// change is both. No rule about serials: the callers decide what a difference means.
+Changeset record_difference(const Zone& from, const Zone& to) {
   Changeset cs;
   cs.soa_from = from.soa_record();
   cs.soa_to = to.soa_record();
@@ -69,10 +65,77 @@ Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
       ++j;
     }
   }
+  return cs;
+}
 
-  const bool same_soa = cs.soa_from.ttl == cs.soa_to.ttl &&
-                        wire::rdata_equal(wire::RRType::SOA, cs.soa_from.rdata, cs.soa_to.rdata);
-  if (same_soa && cs.empty()) return std::nullopt;
+bool same_soa(const Changeset& cs) {
+  return cs.soa_from.ttl == cs.soa_to.ttl &&
+         wire::rdata_equal(wire::RRType::SOA, cs.soa_from.rdata, cs.soa_to.rdata);
+}
+
+}  // namespace
+
+namespace {
+
+// The records of `in` that are also in `also` (same owner, type, RDATA and TTL). Both come
+// from record_difference, so both are sorted by identity.
+std::vector<Record> common(const std::vector<Record>& in, const std::vector<Record>& also) {
+  const auto key = [](const Record& r) { return Keyed{r, wire::canonical_rdata(r.type, r.rdata)}; };
+  std::vector<Keyed> b;
+  b.reserve(also.size());
+  for (const auto& r : also) b.push_back(key(r));
+  const auto less = [](const Keyed& x, const Keyed& y) {
+    const int c = compare_identity(x, y);
+    return c != 0 ? c < 0 : x.rec.ttl < y.rec.ttl;
+  };
+  std::sort(b.begin(), b.end(), less);
+  std::vector<Record> out;
+  for (const auto& r : in) {
+    const Keyed k = key(r);
+    if (std::binary_search(b.begin(), b.end(), k, less)) out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<Changeset>> merge_edit(const Zone& base, const Zone& current,
+                                            const Zone& edited) {
+  if (!(base.origin() == edited.origin()) || !(current.origin() == edited.origin())) {
+    return fail(Errc::kRefused, "cannot merge zones with different origins");
+  }
+  // A record goes when the edit removed it and the zone still has it; one comes when the
+  // edit added it and the zone lacks it. What UPDATEs did since `base` stays.
+  const Changeset two_way = record_difference(current, edited);
+  const Changeset edit = record_difference(base, edited);
+  Changeset cs;
+  cs.soa_from = current.soa_record();
+  cs.soa_to = edited.soa_record();
+  cs.removed = common(two_way.removed, edit.removed);
+  cs.added = common(two_way.added, edit.added);
+  if (same_soa(cs) && cs.empty()) return std::nullopt;
+  if (!edited.serial().follows(current.serial())) {
+    return fail(Errc::kRefused, "zone " + edited.origin().to_text() + " changed but its serial " +
+                                    std::to_string(edited.serial().value()) + " does not follow " +
+                                    std::to_string(current.serial().value()) +
+                                    " (RFC 1982): raise the serial");
+  }
+  return cs;
+}
+
+RecordDifference count_differences(const Zone& a, const Zone& b) {
+  const Changeset cs = record_difference(a, b);
+  const std::size_t soa = same_soa(cs) ? 0 : 1;
+  return {cs.removed.size() + soa, cs.added.size() + soa};
+}
+
+Result<std::optional<Changeset>> diff(const Zone& from, const Zone& to) {
+  if (!(from.origin() == to.origin())) {
+    return fail(Errc::kRefused, "cannot compare zones " + from.origin().to_text() + " and " +
+                                    to.origin().to_text());
+  }
+  Changeset cs = record_difference(from, to);
+  if (same_soa(cs) && cs.empty()) return std::nullopt;
   if (!to.serial().follows(from.serial())) {
     return fail(Errc::kRefused, "zone " + to.origin().to_text() + " changed but its serial " +
                                     std::to_string(to.serial().value()) + " does not follow " +

@@ -201,3 +201,27 @@ TEST_F(Zones, MissingZoneFileIsAnError) {
 
 }  // namespace
 }  // namespace dnspush::server
+
+namespace dnspush::server {
+namespace {
+
+TEST(ConfigReload, RestartOnlyChangesNameTheSectionsOutsideZonesAndKeys) {
+  const std::string base =
+      "[server]\nworkers = 2\n[listen]\ndns = [\"127.0.0.1:53\"]\n[journal]\nmax-changesets = 10\n"
+      "[[key]]\nname = \"k\"\nsecret = \"AAAA\"\n[[zone]]\norigin = \"a.test\"\nfile = \"a\"\n";
+  EXPECT_TRUE(restart_only_changes(base, base).empty());
+  // Zones, keys and journal-content are applied by a reload: not listed.
+  std::string zones = base + "[[zone]]\norigin = \"b.test\"\nfile = \"b\"\n";
+  zones.replace(zones.find("AAAA"), 4, "BBBB");
+  zones.replace(zones.find("max-changesets"), 0, "journal-content = \"file\"\n");
+  EXPECT_TRUE(restart_only_changes(base, zones).empty());
+  std::string listen = base;
+  listen.replace(listen.find("127.0.0.1:53"), 12, "127.0.0.1:54");
+  EXPECT_EQ(restart_only_changes(base, listen), (std::vector<std::string>{"[listen]"}));
+  EXPECT_EQ(restart_only_changes(base, base + "[limits]\nmax-pipelined = 3\n"),
+            (std::vector<std::string>{"[limits]"}));
+  EXPECT_TRUE(restart_only_changes(base, base + "[limits]\n").empty());
+}
+
+}  // namespace
+}  // namespace dnspush::server

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""SIGHUP (and dnspushctl reload) re-reads the configuration (issue 11): a zone added is
+loaded and answered, a zone removed is REFUSED, a broken file is refused with the reason in
+the log and the old zones keep answering, a new TSIG key signs UPDATEs at once, a changed
+listener is reported as needing a restart; a DNS Push session subscribed to an unchanged
+zone survives all of it and still gets its PUSH."""
+
+import os
+import signal
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dso_client as dc  # noqa: E402
+import harness  # noqa: E402
+import update_helpers as uh  # noqa: E402
+
+DNSPUSHCTL = os.path.join(harness.BIN, "dnspushctl")
+OTHER_ZONE = """$ORIGIN other.test.
+$TTL 300
+@ IN SOA ns1 hostmaster 7 3600 600 86400 300
+@ IN NS ns1
+ns1 IN A 127.0.0.1
+www IN A 192.0.2.77
+"""
+NEW_KEY_SECRET = "bmV3LWtleS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
+
+
+class ReloadConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.server = uh.UpdateServer(tls=True, workers=2).start()
+        with open(os.path.join(self.server.dir, "other.zone"), "w") as f:
+            f.write(OTHER_ZONE)
+        with open(self.server.config) as f:
+            self.base_config = f.read()
+
+    def tearDown(self):
+        self.server.stop()
+
+    def write_config(self, text):
+        with open(self.server.config, "w") as f:
+            f.write(text)
+
+    def hup(self, marker):
+        """SIGHUP, then waits (bounded) until the log shows the reload's outcome."""
+        n = self.server.log().count(marker)
+        os.kill(self.server.proc.pid, signal.SIGHUP)
+        self.assertTrue(uh.wait_for(lambda: self.server.log().count(marker) > n, 10.0),
+                        self.server.log())
+
+    def ctl(self, *args):
+        return subprocess.run([DNSPUSHCTL, "-c", self.server.config, *args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=30)
+
+    def test_add_remove_broken_and_the_push_session_survives(self):
+        s = self.server
+        c = dc.DsoClient(s.tls_port)
+        try:
+            _, r = c.subscribe("watched.example.test", "A")
+            self.assertEqual(r["rcode"], 0)
+            c.pushes(0.5)
+            self.assertEqual(s.dig("www.other.test").status, "REFUSED")
+
+            # A zone added.
+            self.write_config(self.base_config +
+                              '[[zone]]\norigin = "other.test"\nfile = "other.zone"\n')
+            self.hup("configuration reloaded")
+            self.assertIn("1 zone added (other.test.)", s.log())
+            a = s.dig("www.other.test")
+            self.assertEqual(a.status, "NOERROR")
+            self.assertEqual(a.rdatas("ANSWER", "A"), ["192.0.2.77"])
+            _, r = c.subscribe("www.other.test", "A")  # DNS Push there too, same session
+            self.assertEqual(r["rcode"], 0)
+            self.assertEqual([p.text() for p in c.pushes(2.0, until=lambda rs: rs)],
+                             ["www.other.test. A IN +300 192.0.2.77"])
+
+            # The zone removed.
+            self.write_config(self.base_config)
+            self.hup("configuration reloaded")
+            self.assertIn("0 zones added, 1 removed (other.test.)", s.log())
+            self.assertEqual(s.dig("www.other.test").status, "REFUSED")
+
+            # A broken file: refused with the reason, the old configuration stays.
+            self.write_config(self.base_config + "[limits]\nmax-pipelined = -3\n")
+            self.hup("configuration reload refused")
+            self.assertRegex(s.log(), r"configuration reload refused, the running "
+                             r"configuration stays: .*limits\.max-pipelined: -3 is out of range")
+            self.assertEqual(s.dig("www.example.test").status, "NOERROR")
+            # dnspushctl cannot read the broken file either: it is given the socket.
+            r = subprocess.run([DNSPUSHCTL, "-s", os.path.join(s.state_dir, "dnspushd.sock"),
+                                "reload"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("error: configuration not reloaded", r.stdout)
+            self.write_config(self.base_config)
+
+            # The session subscribed to the unchanged zone is still there and hears changes.
+            rc, out = uh.nsupdate(s.port, ["update add watched.example.test 60 A 192.0.2.5"])
+            self.assertEqual(rc, "NOERROR", out.stderr)
+            got = [p.text() for p in c.pushes(5.0, until=lambda rs: rs)]
+            self.assertEqual(got, ["watched.example.test. A IN +60 192.0.2.5"])
+        finally:
+            c.close()
+
+    def test_new_key_and_restart_only_changes(self):
+        s = self.server
+        signed = ["update add k.example.test 60 A 192.0.2.6"]
+        # A key the server does not know yet: NOTAUTH (RFC 8945 §5.2).
+        rc, _ = uh.nsupdate(s.port, signed, secret=NEW_KEY_SECRET)
+        self.assertNotEqual(rc, "NOERROR")
+        text = self.base_config.replace(uh.KEY_SECRET, NEW_KEY_SECRET)
+        # And a listener change, which needs a restart.
+        text = text.replace('dns = ["127.0.0.1:%d"]' % s.port,
+                            'dns = ["127.0.0.1:%d", "127.0.0.2:%d"]' % (s.port, s.port))
+        self.write_config(text)
+        r = self.ctl("reload")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("changed [listen]: needs a restart, not applied", r.stdout)
+        rc, out = uh.nsupdate(s.port, signed, secret=NEW_KEY_SECRET)
+        self.assertEqual(rc, "NOERROR", out.stderr)
+        rc, _ = uh.nsupdate(s.port, ["update add k2.example.test 60 A 192.0.2.7"])
+        self.assertNotEqual(rc, "NOERROR")  # the old secret no longer verifies
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -280,11 +280,12 @@ def render(dashboard, times, scrapes, out, window, title):
     panels = dashboard["panels"]
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
     plt.style.use("dark_background")
-    fig = plt.figure(figsize=(16, rows / 8 * 3.1), dpi=72)
+    height = rows / 8 * 3.1 + 0.8
+    fig = plt.figure(figsize=(16, height), dpi=72)
     fig.patch.set_facecolor("#111217")
     grid = fig.add_gridspec(rows, 24, hspace=1.2, wspace=0.6,
-                            left=0.04, right=0.99, top=1 - 0.7 / (rows / 8 * 3.1), bottom=0.02)
-    fig.suptitle(title, color="#d8d9da", fontsize=15, x=0.04, ha="left")
+                            left=0.04, right=0.99, top=1 - 0.9 / height, bottom=0.02)
+    fig.suptitle(title, color="#d8d9da", fontsize=15, x=0.04, y=1 - 0.25 / height, ha="left")
     t0 = times[0]
     xs = [t - t0 for t in times]
     for p in panels:
@@ -306,18 +307,20 @@ def render(dashboard, times, scrapes, out, window, title):
                 ax.text(0.02, 0.8 - 0.3 * k, "%s  %s" % (name, "-" if last is None else "%d" % last),
                         fontsize=18, color="#73bf69", transform=ax.transAxes)
             continue
-        drawn = 0
+        drawn, top = 0, 0.0
         for name, vs in series:
             # A series that stayed at zero is noise in a picture (Grafana would draw it flat).
             if all(v is None or v == 0 for v in vs):
                 continue
-            ax.plot(xs, [None if v is None else v * scale for v in vs], label=name, linewidth=1.2)
+            ys = [None if v is None else v * scale for v in vs]
+            ax.plot(xs, ys, label=name, linewidth=1.2)
+            top = max([top] + [y for y in ys if y is not None])
             drawn += 1
         if drawn == 0:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", color="#8e8e8e",
                     transform=ax.transAxes)
         ax.set_xlim(0, xs[-1] if xs[-1] > 0 else 1)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, top * 1.25 if top > 0 else 1)  # room for the legend
         ax.set_ylabel(axis, fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(color="#2c3235", linewidth=0.5)

@@ -9,6 +9,7 @@ out and the requests it refused (bad TSIG, not a zone of ours); the commit histo
 
 import os
 import sys
+import time
 import unittest
 import urllib.request
 
@@ -156,6 +157,30 @@ class LlqTransferMetricsTest(unittest.TestCase):
                          uh.soa_serial(self.primary.port))
         # The secondary commits the IXFR like an UPDATE (no UPDATE batch: no commit timing).
         self.assertEqual(ds("dnspush_commits_total"), 1)
+
+
+class TransferConnectionTest(unittest.TestCase):
+    """Found through dnspush_connections: a connection that served a transfer must notice
+    its client closing at once, not hold the socket in CLOSE-WAIT until the idle timeout
+    (10 s; a secondary following a busy primary opened one per NOTIFY)."""
+
+    def test_closed_after_the_transfer_when_the_client_closes(self):
+        port = harness.free_port()
+        server = uh.UpdateServer(workers=1,
+                                 extra='[metrics]\nlisten = "127.0.0.1:%d"\n' % port).start()
+        try:
+            for rtype in ("AXFR", "SOA"):  # a transfer, then an ordinary TCP query
+                r = harness.run(["dig", "@127.0.0.1", "-p", str(server.port), "+tcp",
+                                 "+time=3", "+tries=1", "example.test", rtype])
+                self.assertIn("status: NOERROR" if rtype == "SOA" else "SOA", r.stdout)
+                t0 = time.monotonic()
+                uh.wait_for(lambda: value(scrape(port), "dnspush_connections") == 0, 8)
+                self.assertLess(time.monotonic() - t0, 3, rtype)
+            s = scrape(port)
+            self.assertEqual(value(s, "dnspush_sessions_closed_total", reason="idle_timeout"), 0)
+            self.assertEqual(value(s, "dnspush_sessions_closed_total", reason="peer_closed"), 2)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 class TransferFailureMetricsTest(unittest.TestCase):

@@ -320,7 +320,10 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   // The gauge follows this worker's index: the difference since it was last reported.
   void sync_subscriptions() {
     if (!metrics_) return;
-    const std::uint64_t now = push_.subscriptions();
+    // The index holds this worker's LLQs too, one entry each: they have their own gauge.
+    const std::uint64_t all = push_.subscriptions();
+    const std::uint64_t llqs = llq_ ? llq_->size() : 0;
+    const std::uint64_t now = all > llqs ? all - llqs : 0;
     if (now > reported_subscriptions_)
       metrics_->add(Counter::kSubscriptions, 0, now - reported_subscriptions_);
     if (now < reported_subscriptions_)

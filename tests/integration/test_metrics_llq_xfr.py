@@ -14,6 +14,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dso_client as dc  # noqa: E402
 import harness  # noqa: E402
 import secondary_helpers as sh  # noqa: E402
 import update_helpers as uh  # noqa: E402
@@ -51,7 +52,8 @@ class LlqTransferMetricsTest(unittest.TestCase):
                  '[llq]\nenabled = true\nlisten = ["127.0.0.1:%d"]\n'
                  "max-llqs-per-address = %d\nevent-resend-ms = 300\nevent-transmissions = 2\n"
                  % (cls.primary_metrics, cls.llq_port, PER_ADDRESS))
-        cls.primary = uh.UpdateServer(workers=1, extra=extra, notify=[cls.secondary.port])
+        cls.primary = uh.UpdateServer(workers=1, tls=True, extra=extra,
+                                     notify=[cls.secondary.port])
         cls.primary.start()
         cls.secondary.primary_port = cls.primary.port
         cls.secondary.write_config()
@@ -90,8 +92,15 @@ class LlqTransferMetricsTest(unittest.TestCase):
         c_id, lease, _ = c.setup("other.example.test")
         r, _ = c.ask("other.example.test", [option(REFRESH, c_id, lease)])
         self.assertEqual(llq_options(r)[0][2], NO_ERROR)
+        # LLQs share the worker's subscription index with DNS Push but are not push
+        # subscriptions: one push subscriber makes dnspush_subscriptions 1, not 4.
+        push = dc.DsoClient(self.primary.tls_port)
+        self.addCleanup(push.close)
+        _, r = push.subscribe("ev.example.test", "A")
+        self.assertEqual(r["rcode"], 0)
         mid = scrape(self.primary_metrics)
         self.assertEqual(value(mid, "dnspush_llqs"), 3)
+        self.assertEqual(value(mid, "dnspush_subscriptions"), 1)
 
         rc, r = uh.nsupdate(self.primary.port, ["update add ev.example.test 60 A 192.0.2.1"])
         self.assertEqual(rc, "NOERROR", r.stderr)

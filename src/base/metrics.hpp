@@ -40,18 +40,31 @@ enum class Counter : std::uint16_t {
   kPushMessages,       // PUSH messages queued to sessions
   kPushBytes,          // their bytes
   kTransfersOut,       // label kind
-  kTransfersIn,        // label result (secondary zones)
-  kNotifiesOut,        // NOTIFY messages sent
+  kTransfersIn,        // label kind: transfers in committed (secondary zones)
+  kNotifiesOut,        // NOTIFY messages sent, retransmissions included
   kLlqActive,          // gauge: LLQs established
-  kLlqEvents,          // LLQ event messages sent
+  kLlqEvents,          // LLQ event messages sent (first transmissions)
   kLimitHits,          // label limit
   kReloads,            // label result: zone or config reloads
+  kLlqEstablished,     // LLQs created (RFC 8764 §5.1 step 4)
+  kLlqRefreshes,       // LLQ_REFRESH that renewed a lease (§5.2)
+  kLlqEnded,           // label reason: LLQs that ended other than by server shutdown
+  kLlqEventResends,    // LLQ events retransmitted (§6.2)
+  kLlqEventAcks,       // LLQ events acknowledged by their client
+  kLlqAnswers,         // label error: answers to LLQ setup/refresh, by LLQ error code
+  kNotifyResults,      // label result: how each NOTIFY to a target ended
+  kXfrChecks,          // secondary zone checks (SOA refresh timer, NOTIFY, operator)
+  kXfrFallbacks,       // IXFR that fell back to AXFR
+  kXfrFailures,        // label reason: transfer attempts in that failed
+  kZoneExpiries,       // secondary copies that expired (RFC 1034 §4.3.5)
+  kTransfersRefused,   // label reason: AXFR/IXFR requests refused
   kCount
 };
 
 enum class Histogram : std::uint8_t {
   kJournalFsync,  // one group commit's journal write + fsync
   kUpdateToPush,  // UPDATE received (or commit made) to PUSH queued on a session
+  kCommit,        // one UPDATE batch in the writer: apply, journal, publish
   kCount
 };
 
@@ -90,6 +103,12 @@ enum class Limit : std::uint8_t {
   kUdpOversized,
   kUpdateQueue,
   kMaxPushSessions,
+  kMaxLlqs,            // SERV-FULL: the worker's share of max-llqs
+  kMaxLlqsPerAddress,  // SERV-FULL: one client address
+  kLlqQueuedEvents,    // max-queued-events: the LLQ is dropped
+  kForwardedUpdates,   // UPDATEs being forwarded to a primary: SERVFAIL past it
+  kMaxTransferSize,    // max-transfer-bytes / max-transfer-records of a transfer in
+  kPushBacklog,        // a worker's PUSH backlog: fan-out no longer sliced
   kCount
 };
 
@@ -99,10 +118,46 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(CloseCaus
                    "slow_reader", "protocol_error", "evicted",
                    "retry_delay", "tls_failed",     "server"};
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Limit::kCount)> kLimit = {
-    "max_connections",  "max_connections_per_address", "max_pending_bytes", "max_transfers_out",
-    "subscribe_rate",   "max_subscriptions",           "udp_oversized",     "update_queue",
-    "max_push_sessions"};
+    "max_connections",       "max_connections_per_address",
+    "max_pending_bytes",     "max_transfers_out",
+    "subscribe_rate",        "max_subscriptions",
+    "udp_oversized",         "update_queue",
+    "max_push_sessions",     "max_llqs",
+    "max_llqs_per_address",  "max_queued_events",
+    "max_forwarded_updates", "max_transfer_size",
+    "push_backlog"};
+inline constexpr std::array<std::string_view, 5> kLlqEnd = {
+    "cancelled", "expired", "unacknowledged", "queue_full", "connection_closed"};
+// RFC 8764 §3.2's error codes, by value.
+inline constexpr std::array<std::string_view, 7> kLlqError = {
+    "NO-ERROR", "SERV-FULL", "STATIC", "FORMAT-ERR", "NO-SUCH-LLQ", "BAD-VERS", "UNKNOWN-ERR"};
+inline constexpr std::array<std::string_view, 5> kNotifyResult = {
+    "acknowledged", "rejected", "not_implemented", "timed_out", "sign_failed"};
+inline constexpr std::array<std::string_view, 4> kTransferInKind = {"up_to_date", "ixfr", "axfr",
+                                                                    "ixfr_axfr"};
+// Why a transfer in failed: xfr::TransferInError's, with REFUSED apart from other RCODEs,
+// then the server's own.
+inline constexpr std::array<std::string_view, 12> kXfrFailure = {
+    "refused",      "rcode", "malformed", "tsig",   "bad_record",  "serial_backwards",
+    "inconsistent", "limit", "timeout",   "closed", "unreachable", "not_committed"};
+inline constexpr std::array<std::string_view, 6> kTransferRefusal = {
+    "tsig", "unavailable", "not_authoritative", "policy", "limit", "error"};
 }  // namespace metric_labels
+
+namespace detail {
+void unknown_label_value();  // never defined: naming it in label_index is a compile error
+}  // namespace detail
+
+// The index of label value `v`, checked at compile time (a typo does not build).
+template <std::size_t N>
+consteval std::size_t label_index(const std::array<std::string_view, N>& values,
+                                  std::string_view v) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (values[i] == v) return i;
+  }
+  detail::unknown_label_value();
+  return N;
+}
 
 struct CounterInfo {
   std::string_view name;  // Prometheus name, without the _total a counter gets
@@ -137,8 +192,8 @@ inline constexpr std::array<CounterInfo, static_cast<std::size_t>(Counter::kCoun
         {"dnspush_push_bytes", "Bytes of DNS Push PUSH messages queued to sessions"},
         {"dnspush_transfers_out", "Zone transfers served, by kind", false, "kind",
          metric_labels::kTransferKind},
-        {"dnspush_transfers_in", "Zone transfers received, by result", false, "result",
-         metric_labels::kResult},
+        {"dnspush_transfers_in", "Zone transfers in committed, by kind", false, "kind",
+         metric_labels::kTransferInKind},
         {"dnspush_notifies_out", "NOTIFY messages sent"},
         {"dnspush_llqs", "LLQs established", true},
         {"dnspush_llq_events", "LLQ event messages sent"},
@@ -146,6 +201,22 @@ inline constexpr std::array<CounterInfo, static_cast<std::size_t>(Counter::kCoun
          metric_labels::kLimit},
         {"dnspush_reloads", "Zone and configuration reloads, by result", false, "result",
          metric_labels::kResult},
+        {"dnspush_llq_established", "LLQs established"},
+        {"dnspush_llq_refreshes", "LLQ leases refreshed"},
+        {"dnspush_llqs_ended", "LLQs ended, by reason", false, "reason", metric_labels::kLlqEnd},
+        {"dnspush_llq_event_resends", "LLQ event messages retransmitted"},
+        {"dnspush_llq_event_acks", "LLQ event messages acknowledged"},
+        {"dnspush_llq_answers", "LLQ setup and refresh answers, by LLQ error code", false, "error",
+         metric_labels::kLlqError},
+        {"dnspush_notify_results", "NOTIFYs to a target that ended, by result", false, "result",
+         metric_labels::kNotifyResult},
+        {"dnspush_xfr_checks", "Secondary zone checks against a primary"},
+        {"dnspush_xfr_fallbacks", "Transfers in that fell back from IXFR to AXFR"},
+        {"dnspush_xfr_failures", "Transfer in attempts that failed, by reason", false, "reason",
+         metric_labels::kXfrFailure},
+        {"dnspush_zone_expiries", "Secondary zone copies that expired"},
+        {"dnspush_transfers_refused", "AXFR and IXFR requests refused, by reason", false, "reason",
+         metric_labels::kTransferRefusal},
     }};
 
 struct HistogramInfo {
@@ -157,6 +228,8 @@ inline constexpr std::array<HistogramInfo, static_cast<std::size_t>(Histogram::k
         {"dnspush_journal_fsync_seconds", "Journal group commit (write and fsync) latency"},
         {"dnspush_update_to_push_seconds",
          "Latency from an UPDATE's commit request to its PUSH messages being queued"},
+        {"dnspush_commit_seconds",
+         "One UPDATE batch in the writer: apply, journal write and fsync, publish"},
     }};
 // Upper bounds in seconds; a last bucket (+Inf) follows.
 inline constexpr std::array<double, 14> kHistogramBounds = {

@@ -159,6 +159,7 @@ void StreamConnection::run_once(TimePoint now) {
   while (auto ev = session_->poll_event()) handle(*ev, now);
   // Output: a transfer is pulled one message at a time as writes drain it, so it never
   // sits in memory beyond one message and one write batch.
+  const bool streaming = stream_.has_value();
   for (int round = 0;; ++round) {
     fill_stream(now);
     while (auto ev = session_->poll_event()) handle(*ev, now);
@@ -170,6 +171,16 @@ void StreamConnection::run_once(TimePoint now) {
       // Fairness: a fast reader of a large transfer lets the others have a turn.
       asio::post(w_.ctx, [self = shared_from_this()] { self->service(); });
       break;
+    }
+  }
+  if (streaming && !stream_ && !eof_ && session_->wants_read()) {
+    // The transfer ended and reading resumed, after do_read() above found it paused: read
+    // what came meanwhile (the client's close, a pipelined query) now, or wait for it.
+    // Else the connection would sit unread (in CLOSE-WAIT) until the idle timeout.
+    if (readable_ || t_.has_buffered()) {
+      asio::post(w_.ctx, [self = shared_from_this()] { self->service(); });
+    } else {
+      need_read_ = true;
     }
   }
   const auto st = session_->state();

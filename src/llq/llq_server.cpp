@@ -323,6 +323,11 @@ LlqServer::Outcome LlqServer::setup(Ctx& c, const wire::Question& q, const Optio
   // §3.2 STATIC: LLQ is off for this zone; the client falls back to the records' TTLs.
   if (cfg_.allow && !cfg_.allow(z.origin())) return reply(ErrorCode::STATIC, o.id, 0);
   auto serv_full = [&] {
+    // Which limit (metrics): one address at its share, else the total.
+    const bool address =
+        for_address(c.from) >= cfg_.max_llqs_per_address ||
+        (cfg_.shared && cfg_.shared->for_address(addr_key(c.from)) >= cfg_.max_llqs_per_address);
+    ++(address ? counters_.full_address : counters_.full_total);
     return reply(ErrorCode::SERV_FULL, o.id,
                  static_cast<std::uint32_t>(cfg_.serv_full_retry.count()));
   };
@@ -549,7 +554,10 @@ std::size_t LlqServer::for_stream(std::uint64_t stream) const {
 void LlqServer::close_stream(std::uint64_t stream) {
   if (stream == 0 || per_stream_.count(stream) == 0) return;
   for (std::uint32_t s = 0; s < llqs_.size() && per_stream_.count(stream) != 0; ++s) {
-    if (llqs_[s].live && llqs_[s].peer.stream == stream) drop(s);
+    if (llqs_[s].live && llqs_[s].peer.stream == stream) {
+      ++counters_.stream_closed;
+      drop(s);
+    }
   }
   // Nothing more goes to it; the io layer has forgotten the connection already.
   std::erase_if(transmit_, [stream](const Transmit& t) { return t.to.stream == stream; });

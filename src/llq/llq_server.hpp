@@ -134,6 +134,9 @@ struct LlqCounters {
   std::uint64_t records_too_large = 0;    // a record no event message could hold
   std::array<std::uint64_t, 7> errors{};  // answers by ErrorCode (index = code)
   std::uint64_t ignored = 0;              // malformed responses and the like: no answer
+  std::uint64_t stream_closed = 0;        // LLQs over TCP/TLS that ended with their connection
+  std::uint64_t full_total = 0;           // SERV-FULL for max_llqs
+  std::uint64_t full_address = 0;         // SERV-FULL for max_llqs_per_address
 };
 
 struct Transmit {

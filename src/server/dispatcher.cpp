@@ -242,10 +242,14 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   auto refuse = [&](Rcode rcode) {
     reply.send(rcode_answer(m, rcode, WithQuestion::kYes, ctx, responder_.options(), v, now));
   };
+  auto count_refusal = [this](std::size_t reason) {
+    if (metrics_) metrics_->add(Counter::kTransfersRefused, reason);
+  };
   if (m.tsig_offset) {
     v = wire::tsig_verify_request(bytes, m, zones_.keyring(), now);
     if (!v->ok()) {
       log_bad_tsig(q.type == RRType::AXFR ? "AXFR" : "IXFR", m, ctx, *v);
+      count_refusal(label_index(metric_labels::kTransferRefusal, "tsig"));
       return refuse(v->response_rcode());
     }
   }
@@ -253,9 +257,15 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
   const auto* z = cat ? cat->find_exact(q.name) : nullptr;
   const ZoneConfig* zc = zones_.zone_config(q.name);
   // RFC 1034 §4.3.5: an expired secondary copy (or none yet) is not handed on.
-  if (cat && cat->unavailable(q.name)) return refuse(Rcode::SERVFAIL);
+  if (cat && cat->unavailable(q.name)) {
+    count_refusal(label_index(metric_labels::kTransferRefusal, "unavailable"));
+    return refuse(Rcode::SERVFAIL);
+  }
   // RFC 5936 §2.2.1 note e: not a zone of ours.
-  if (z == nullptr || zc == nullptr) return refuse(Rcode::NOTAUTH);
+  if (z == nullptr || zc == nullptr) {
+    count_refusal(label_index(metric_labels::kTransferRefusal, "not_authoritative"));
+    return refuse(Rcode::NOTAUTH);
+  }
   const wire::Name* key = v && v->key ? &v->key->name : nullptr;
   if (!zc->transfer.allows(from, key)) {
     std::uint64_t suppressed = 0;
@@ -264,6 +274,7 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
                    from.to_text(), key ? "with key " + key->to_text() : "unsigned",
                    suppressed_note(suppressed));
     }
+    count_refusal(label_index(metric_labels::kTransferRefusal, "policy"));
     return refuse(Rcode::REFUSED);
   }
   xfr::TransferOptions opts;
@@ -285,6 +296,7 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
       if (metrics_) {
         metrics_->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxTransfersOut));
       }
+      count_refusal(label_index(metric_labels::kTransferRefusal, "limit"));
       std::uint64_t suppressed = 0;
       if (refused_transfer_log.allow(Clock::now(), suppressed)) {
         spdlog::info("{} {} from {}: refused, {} transfers in progress (max-transfers-out){}",
@@ -299,7 +311,10 @@ void Dispatcher::transfer(std::span<const std::uint8_t> bytes, const wire::Messa
       transfers_.get(), [count = transfers_](TransferCount*) { count->active.fetch_sub(1); });
   auto t = xfr::TransferOut::start(m, *z, xfr::journal_lookup(zones_.journal(), q.name), opts,
                                    std::move(signer));
-  if (!t) return refuse(xfr::rcode_for(t.error()));
+  if (!t) {
+    count_refusal(label_index(metric_labels::kTransferRefusal, "error"));
+    return refuse(xfr::rcode_for(t.error()));
+  }
   static constexpr const char* kKinds[] = {"AXFR", "IXFR", "IXFR (AXFR-style)",
                                            "IXFR (up to date)"};
   std::uint64_t suppressed = 0;

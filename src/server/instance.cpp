@@ -95,9 +95,11 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   if (!zones) return tl::unexpected(zones.error());
   impl->zones = std::move(*zones);
   impl->notify = NotifySender::create(c, o.now);
+  impl->notify->set_metrics(&impl->metrics);
   impl->zones->add_listener(impl->notify);
   // Secondary zones follow their primaries (NOTIFY in, IXFR/AXFR in, timers).
   impl->secondary = SecondaryService::create(c, *impl->zones, impl->responder, o.now);
+  impl->secondary->set_metrics(&impl->metrics);
   impl->dispatcher = std::make_unique<Dispatcher>(
       impl->responder, *impl->zones, c.max_transfers_out, o.now, impl->secondary.get());
   impl->dispatcher->set_metrics(&impl->metrics);

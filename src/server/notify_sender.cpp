@@ -24,6 +24,7 @@ struct NotifySender::Impl {
   std::optional<io::Loop::TimerId> timer;
   std::optional<TimePoint> timer_at;
   bool started = false;
+  Metrics* metrics = nullptr;
 
   explicit Impl(const Config& c) : config(c) {}
   void on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes);
@@ -73,6 +74,10 @@ NotifySender::~NotifySender() {
   stop();
 }
 
+void NotifySender::set_metrics(Metrics* m) {
+  impl_->metrics = m;
+}
+
 void NotifySender::start() {
   if (impl_->started) return;
   impl_->started = true;
@@ -109,14 +114,35 @@ void NotifySender::Impl::on_datagram(const io::Endpoint& from,
   pump();
 }
 
+namespace {
+std::size_t notify_result_label(xfr::NotifyEvent::Outcome o) {
+  using metric_labels::kNotifyResult;
+  switch (o) {
+    case xfr::NotifyEvent::Outcome::kAcknowledged:
+      return label_index(kNotifyResult, "acknowledged");
+    case xfr::NotifyEvent::Outcome::kRejected:
+      return label_index(kNotifyResult, "rejected");
+    case xfr::NotifyEvent::Outcome::kNotImplemented:
+      return label_index(kNotifyResult, "not_implemented");
+    case xfr::NotifyEvent::Outcome::kTimedOut:
+      return label_index(kNotifyResult, "timed_out");
+    case xfr::NotifyEvent::Outcome::kSignFailed:
+      return label_index(kNotifyResult, "sign_failed");
+  }
+  return label_index(kNotifyResult, "sign_failed");
+}
+}  // namespace
+
 void NotifySender::Impl::pump() {
   std::optional<TimePoint> next;
   for (auto& [origin, z] : zones) {
     while (auto tx = z.notify->poll_transmit()) {
       loop.send_udp(z.config->notify[tx->target], tx->bytes);
+      if (metrics) metrics->add(Counter::kNotifiesOut);
     }
     while (auto ev = z.notify->poll_event()) {
       const auto& target = z.config->notify[ev->target];
+      if (metrics) metrics->add(Counter::kNotifyResults, notify_result_label(ev->outcome));
       switch (ev->outcome) {
         case xfr::NotifyEvent::Outcome::kAcknowledged:
           spdlog::info("NOTIFY {} serial {} acknowledged by {}", origin.to_text(),

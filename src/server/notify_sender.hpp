@@ -22,6 +22,8 @@ class NotifySender : public ChangesetListener {
                                               xfr::NotifyConfig cfg = {});
   ~NotifySender() override;
 
+  // Before start(): NOTIFYs sent and how each ended are counted there (may be null).
+  void set_metrics(Metrics* m);
   void start();
   void stop();  // idempotent; pending retransmissions are dropped
   void on_commit(const zone::CommitPtr& commit) override;

@@ -216,7 +216,10 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   }
 
   void on_closed(const io::ConnectionInfo& c) override {
-    if (llq_) llq_->close_stream(c.id);  // LLQs over this connection end with it
+    if (llq_) {
+      llq_->close_stream(c.id);  // LLQs over this connection end with it
+      sync_llq();
+    }
     push_.close_session(sid(c.id));
     sync_subscriptions();
     slots_.erase(c.id);  // the session slot is free again
@@ -236,6 +239,9 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
     for (auto& d : deliveries) pending_.push_back(Pending{std::move(d), commit.committed_at});
     // Commits arriving faster than they can be written: no more slicing, so the queue
     // never holds more than about one fan-out beyond kMaxPending.
+    if (pending_.size() > kMaxPending) {
+      count(Counter::kLimitHits, static_cast<std::size_t>(Limit::kPushBacklog));
+    }
     while (pending_.size() > kMaxPending) drain_slice();
     if (!draining_) drain();
   }
@@ -259,6 +265,47 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
       const auto c = static_cast<io::ConnectionId>(*id);
       link_.set_long_lived(c, push_.subscriptions(sid(c)) + llq_->for_stream(*id));
     }
+    sync_llq();
+  }
+  // The LLQ core keeps its own counters; the metrics get what changed since the last call
+  // (only LLQ datagrams, LLQ timers and commits come here, never an ordinary query).
+  void sync_llq() {
+    if (!metrics_) return;
+    const llq::LlqCounters& now = llq_->counters();
+    llq::LlqCounters& was = reported_llq_;
+    auto delta = [this](std::uint64_t v, std::uint64_t& seen, Counter c, std::size_t label = 0) {
+      if (v != seen) metrics_->add(c, label, v - seen);
+      seen = v;
+    };
+    using metric_labels::kLlqEnd;
+    delta(now.established, was.established, Counter::kLlqEstablished);
+    delta(now.refreshes, was.refreshes, Counter::kLlqRefreshes);
+    delta(now.cancels, was.cancels, Counter::kLlqEnded, label_index(kLlqEnd, "cancelled"));
+    delta(now.expired, was.expired, Counter::kLlqEnded, label_index(kLlqEnd, "expired"));
+    delta(now.dropped_unacked, was.dropped_unacked, Counter::kLlqEnded,
+          label_index(kLlqEnd, "unacknowledged"));
+    delta(now.stream_closed, was.stream_closed, Counter::kLlqEnded,
+          label_index(kLlqEnd, "connection_closed"));
+    if (now.dropped_overflow != was.dropped_overflow) {
+      metrics_->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kLlqQueuedEvents),
+                    now.dropped_overflow - was.dropped_overflow);
+    }
+    delta(now.dropped_overflow, was.dropped_overflow, Counter::kLlqEnded,
+          label_index(kLlqEnd, "queue_full"));
+    delta(now.events, was.events, Counter::kLlqEvents);
+    delta(now.resends, was.resends, Counter::kLlqEventResends);
+    delta(now.event_acks, was.event_acks, Counter::kLlqEventAcks);
+    for (std::size_t i = 0; i < now.errors.size(); ++i) {
+      delta(now.errors[i], was.errors[i], Counter::kLlqAnswers, i);
+    }
+    delta(now.full_total, was.full_total, Counter::kLimitHits,
+          static_cast<std::size_t>(Limit::kMaxLlqs));
+    delta(now.full_address, was.full_address, Counter::kLimitHits,
+          static_cast<std::size_t>(Limit::kMaxLlqsPerAddress));
+    const std::uint64_t active = llq_->size();
+    if (active > reported_llqs_) metrics_->add(Counter::kLlqActive, 0, active - reported_llqs_);
+    if (active < reported_llqs_) metrics_->sub(Counter::kLlqActive, 0, reported_llqs_ - active);
+    reported_llqs_ = active;
   }
 
   void update_long_lived(const io::ConnectionInfo& c) {
@@ -273,7 +320,10 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   // The gauge follows this worker's index: the difference since it was last reported.
   void sync_subscriptions() {
     if (!metrics_) return;
-    const std::uint64_t now = push_.subscriptions();
+    // The index holds this worker's LLQs too, one entry each: they have their own gauge.
+    const std::uint64_t all = push_.subscriptions();
+    const std::uint64_t llqs = llq_ ? llq_->size() : 0;
+    const std::uint64_t now = all > llqs ? all - llqs : 0;
     if (now > reported_subscriptions_)
       metrics_->add(Counter::kSubscriptions, 0, now - reported_subscriptions_);
     if (now < reported_subscriptions_)
@@ -334,6 +384,8 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   };
   Metrics* metrics_;
   std::uint64_t reported_subscriptions_ = 0;  // this worker's part of the gauge
+  llq::LlqCounters reported_llq_;             // what sync_llq() last passed on
+  std::uint64_t reported_llqs_ = 0;           // this worker's part of the LLQ gauge
   std::deque<Pending> pending_;               // PUSH messages not yet handed to their sessions
   bool draining_ = false;                     // a drain() is queued on the worker
   std::uint64_t aborts_ = 0;

@@ -28,6 +28,8 @@ struct SecondaryService::Impl {
     std::shared_ptr<io::TcpExchange> exchange;
     std::size_t primary = 0;
     bool fell_back = false;        // this check already fell back from IXFR to AXFR
+    bool unreachable = false;      // the attempt's connection failed before the request left
+    std::size_t kind = 0;          // metric_labels::kTransferInKind of the transfer committing
     std::uint64_t generation = 0;  // of the attempt; stale callbacks compare it
     TimePoint attempt_started{};
     // Read at start(), for the Refresh on the loop thread.
@@ -54,6 +56,10 @@ struct SecondaryService::Impl {
   std::optional<TimePoint> timer_at;
   bool started = false;
   bool stopped = false;
+  Metrics* metrics = nullptr;
+  void count(Counter c, std::size_t label = 0) {
+    if (metrics) metrics->add(c, label);
+  }
 
   void handle_events(Zone& z);
   void begin_attempt(Zone& z, std::size_t primary, TransferType type, bool fallback);
@@ -143,7 +149,10 @@ void SecondaryService::start() {
     if (z->start_soa && z->start_refreshed) {
       // Expired while we were down: never served, not even until the first check fails.
       const auto t = xfr::effective_timers(*z->start_soa, z->refresh_config);
-      if (*z->start_refreshed + t.expire <= now) s.zones.expire_before_start(origin);
+      if (*z->start_refreshed + t.expire <= now) {
+        s.zones.expire_before_start(origin);
+        s.count(Counter::kZoneExpiries);
+      }
     }
   }
   Impl* raw = impl_.get();
@@ -156,6 +165,11 @@ void SecondaryService::start() {
     raw->schedule();
   });
   s.loop.start();
+}
+
+void SecondaryService::set_metrics(Metrics* m) {
+  impl_->metrics = m;
+  impl_->forwarder.set_metrics(m);
 }
 
 void SecondaryService::stop() {
@@ -218,8 +232,10 @@ void SecondaryService::Impl::handle_events(Zone& z) {
   while (auto e = z.refresh.poll_event()) {
     if (e->kind == xfr::RefreshEvent::Kind::kExpired) {
       zones.set_expired(z.origin, true);
+      count(Counter::kZoneExpiries);
       continue;
     }
+    count(Counter::kXfrChecks);
     begin_attempt(z, e->primary,
                   z.config->secondary.request_ixfr ? TransferType::kIxfr : TransferType::kAxfr,
                   false);
@@ -233,6 +249,7 @@ void SecondaryService::Impl::begin_attempt(Zone& z, std::size_t primary, Transfe
   const SecondaryConfig& sc = z.config->secondary;
   z.primary = primary;
   z.fell_back = fallback;
+  z.unreachable = false;
   z.attempt_started = now;
   xfr::TransferInOptions o;
   o.type = type;
@@ -271,6 +288,7 @@ void SecondaryService::Impl::begin_attempt(Zone& z, std::size_t primary, Transfe
         if (r || (zp->exchange && zp->exchange->sent())) {
           zp->transfer->on_closed(Clock::now());
         } else {
+          zp->unreachable = true;
           zp->transfer->on_io_error(r.error().message);
         }
         finish_attempt(*zp);
@@ -294,6 +312,48 @@ std::string_view kind_text(const xfr::TransferInResult& r, TransferType asked) {
   return "?";
 }
 
+std::size_t kind_label(const xfr::TransferInResult& r, TransferType asked) {
+  using metric_labels::kTransferInKind;
+  switch (r.kind) {
+    case xfr::TransferInKind::kUpToDate:
+      return label_index(kTransferInKind, "up_to_date");
+    case xfr::TransferInKind::kIncremental:
+      return label_index(kTransferInKind, "ixfr");
+    case xfr::TransferInKind::kFull:
+      break;
+  }
+  return asked == TransferType::kIxfr ? label_index(kTransferInKind, "ixfr_axfr")
+                                      : label_index(kTransferInKind, "axfr");
+}
+
+std::size_t failure_label(const xfr::TransferIn& t, bool unreachable) {
+  using metric_labels::kXfrFailure;
+  using E = xfr::TransferInError;
+  switch (t.error()) {
+    case E::kRcode:
+      return t.rcode() == wire::Rcode::REFUSED ? label_index(kXfrFailure, "refused")
+                                               : label_index(kXfrFailure, "rcode");
+    case E::kMalformed:
+      return label_index(kXfrFailure, "malformed");
+    case E::kTsig:
+      return label_index(kXfrFailure, "tsig");
+    case E::kBadRecord:
+      return label_index(kXfrFailure, "bad_record");
+    case E::kSerialBackwards:
+      return label_index(kXfrFailure, "serial_backwards");
+    case E::kInconsistent:
+      return label_index(kXfrFailure, "inconsistent");
+    case E::kLimit:
+      return label_index(kXfrFailure, "limit");
+    case E::kTimeout:
+      return label_index(kXfrFailure, "timeout");
+    case E::kNone:
+    case E::kClosed:
+      break;
+  }
+  return unreachable ? label_index(kXfrFailure, "unreachable") : label_index(kXfrFailure, "closed");
+}
+
 }  // namespace
 
 void SecondaryService::Impl::finish_attempt(Zone& z) {
@@ -312,7 +372,12 @@ void SecondaryService::Impl::finish_attempt(Zone& z) {
                   p.address.to_string(), xfr::to_text(t.error()), t.reason(),
                   base ? "keeping serial " + std::to_string(base->serial().value())
                        : std::string("still no copy"));
+    count(Counter::kXfrFailures, failure_label(t, z.unreachable));
+    if (t.error() == xfr::TransferInError::kLimit) {
+      count(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxTransferSize));
+    }
     if (t.fallback_to_axfr() && !z.fell_back) {
+      count(Counter::kXfrFallbacks);
       spdlog::info("zone {}: trying AXFR from {}", z.origin.to_text(), p.address.to_string());
       begin_attempt(z, z.primary, TransferType::kAxfr, true);
       handle_events(z);
@@ -323,6 +388,7 @@ void SecondaryService::Impl::finish_attempt(Zone& z) {
     return;
   }
   auto r = t.take_result();
+  z.kind = kind_label(r, t.type());
   std::size_t changesets = r.steps.size();
   const Serial from = r.base ? r.base->serial() : Serial();
   // A refresh that finds nothing new is a debug line; a transfer is an info line.
@@ -353,8 +419,10 @@ void SecondaryService::Impl::committed(Zone& z, const Result<Serial>& r) {
   if (!r || !soa) {
     spdlog::error("zone {}: transfer not committed: {}", z.origin.to_text(),
                   r ? std::string("no copy after the commit") : r.error().message);
+    count(Counter::kXfrFailures, label_index(metric_labels::kXfrFailure, "not_committed"));
     z.refresh.failed(now);
   } else {
+    count(Counter::kTransfersIn, z.kind);
     z.refresh.succeeded(*soa, now);
     write_refreshed(z.origin);
   }

@@ -48,6 +48,9 @@ class SecondaryService {
   // starts checking every zone.
   void start();
   void stop();  // idempotent; transfers in flight are abandoned (nothing half-committed)
+  // Before start(): checks, transfers in, failures, expiries and forwarding limits are
+  // counted there (may be null).
+  void set_metrics(Metrics* m);
 
   // The configuration of our secondary zone `origin`, or nullptr. Any thread.
   const ZoneConfig* zone(const wire::Name& origin) const;

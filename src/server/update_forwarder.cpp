@@ -34,6 +34,7 @@ struct UpdateForwarder::Impl : std::enable_shared_from_this<UpdateForwarder::Imp
 
   io::Loop& loop;
   const std::size_t max_in_flight;
+  Metrics* metrics = nullptr;
   const std::chrono::milliseconds timeout;
   std::mt19937 rng{std::random_device{}()};
   std::map<std::uint64_t, Forward> active;  // loop thread only
@@ -58,6 +59,10 @@ std::size_t UpdateForwarder::in_flight() const {
   return impl_->count.load();
 }
 
+void UpdateForwarder::set_metrics(Metrics* m) {
+  impl_->metrics = m;
+}
+
 void UpdateForwarder::forward(std::vector<io::Endpoint> primaries, std::vector<std::uint8_t> update,
                               std::vector<std::uint8_t> servfail, io::Reply reply) {
   if (update.size() < wire::kHeaderSize || primaries.empty() || impl_->stopped) {
@@ -67,6 +72,9 @@ void UpdateForwarder::forward(std::vector<io::Endpoint> primaries, std::vector<s
   // DESIGN.md "bounded everything": past the bound the client hears SERVFAIL at once.
   if (impl_->count.fetch_add(1) >= impl_->max_in_flight) {
     impl_->count.fetch_sub(1);
+    if (impl_->metrics) {
+      impl_->metrics->add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kForwardedUpdates));
+    }
     std::uint64_t suppressed = 0;
     if (forward_log.allow(Clock::now(), suppressed)) {
       spdlog::warn("UPDATE forwarding: {} in flight, answering SERVFAIL{}", impl_->max_in_flight,

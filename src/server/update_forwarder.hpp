@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/metrics.hpp"
 #include "io/endpoint.hpp"
 #include "io/loop.hpp"
 #include "io/server.hpp"
@@ -38,6 +39,8 @@ class UpdateForwarder {
   void stop();
 
   std::size_t in_flight() const;
+  // Before the first forward(): the max-in-flight refusals are counted there.
+  void set_metrics(Metrics* m);
 
   struct Impl;
 

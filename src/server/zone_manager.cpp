@@ -702,6 +702,7 @@ LogLimiter refused_update_log;
 }  // namespace
 
 void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
+  const auto started = std::chrono::steady_clock::now();  // the commit latency histogram
   const std::uint64_t now = opts.now();
   auto cat = catalogue ? catalogue : std::make_shared<const zone::Catalogue>();
   std::vector<Rcode> rcodes(batch.size(), Rcode::NOERROR);
@@ -787,6 +788,9 @@ void ZoneManager::Impl::process_batch(std::deque<UpdateRequest>& batch) {
   }
 
   if (!durable) return;
+  if (opts.metrics && !changes.empty()) {
+    opts.metrics->observe(Histogram::kCommit, std::chrono::steady_clock::now() - started);
+  }
   announce(commits);
   std::vector<const wire::Name*> touched;
   for (const auto& c : changes) {

@@ -238,6 +238,9 @@ TEST(LlqErrors, ServFullPerAddressWithRetryLeaseOthersKeepWorking) {
   f.establish(q, peer(2, 1000));  // another address is not affected
   EXPECT_EQ(f.llq.size(), 3u);
   EXPECT_EQ(f.llq.for_address(peer(1)), 2u);
+  // Counted as the per-address limit (metrics: limit max_llqs_per_address), not the total.
+  EXPECT_EQ(f.llq.counters().full_address, 1u);
+  EXPECT_EQ(f.llq.counters().full_total, 0u);
 }
 
 TEST(LlqErrors, ServFullAtTheTotalEvenForAChallengeAlreadyGiven) {
@@ -251,6 +254,8 @@ TEST(LlqErrors, ServFullAtTheTotalEvenForAChallengeAlreadyGiven) {
   EXPECT_EQ(a.options.at(0).error, static_cast<std::uint16_t>(ErrorCode::SERV_FULL));
   EXPECT_TRUE(a.m.answers.empty());
   EXPECT_EQ(f.llq.size(), 1u);
+  EXPECT_EQ(f.llq.counters().full_total, 1u);
+  EXPECT_EQ(f.llq.counters().full_address, 0u);
 }
 
 TEST(LlqRefresh, RenewsTheLeaseClampedAndAnswersWithoutRecords) {

@@ -107,6 +107,7 @@ TEST(LlqStream, ClosingTheStreamEndsItsLlqsOnly) {
   f.llq.close_stream(5);
   EXPECT_EQ(f.llq.for_stream(5), 0u);
   EXPECT_EQ(f.llq.size(), 2u);
+  EXPECT_EQ(f.llq.counters().stream_closed, 2u);  // metrics: ended, connection_closed
   const auto tx = f.transmits();
   for (const auto& t : tx) EXPECT_NE(t.to.stream, 5u) << "nothing goes to a closed stream";
   EXPECT_EQ(tx.size(), 2u);  // stream 6 and the UDP LLQ

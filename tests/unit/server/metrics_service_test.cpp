@@ -36,6 +36,34 @@ TEST(RenderPrometheus, CountersGaugesHistogramsAndZones) {
   EXPECT_NE(text.find("dnspush_connections 7"), std::string::npos);
 }
 
+TEST(RenderPrometheus, LlqTransferAndNotifyFamilies) {
+  Metrics m;
+  m.add(Counter::kLlqAnswers, label_index(metric_labels::kLlqError, "SERV-FULL"), 3);
+  m.add(Counter::kLlqEnded, label_index(metric_labels::kLlqEnd, "expired"));
+  m.add(Counter::kLimitHits, static_cast<std::size_t>(Limit::kMaxLlqsPerAddress), 3);
+  m.add(Counter::kXfrFailures, label_index(metric_labels::kXfrFailure, "refused"));
+  m.add(Counter::kTransfersIn, label_index(metric_labels::kTransferInKind, "ixfr"), 2);
+  m.add(Counter::kTransfersRefused, label_index(metric_labels::kTransferRefusal, "policy"));
+  m.add(Counter::kNotifyResults, label_index(metric_labels::kNotifyResult, "timed_out"));
+  m.observe(Histogram::kCommit, std::chrono::microseconds(300));
+  const std::string text = render_prometheus(m.totals(), {});
+  for (const char* line : {
+           "dnspush_llq_answers_total{error=\"SERV-FULL\"} 3",
+           "dnspush_llq_answers_total{error=\"NO-ERROR\"} 0",
+           "dnspush_llqs_ended_total{reason=\"expired\"} 1",
+           "dnspush_limit_hits_total{limit=\"max_llqs_per_address\"} 3",
+           "dnspush_limit_hits_total{limit=\"push_backlog\"} 0",
+           "dnspush_xfr_failures_total{reason=\"refused\"} 1",
+           "dnspush_transfers_in_total{kind=\"ixfr\"} 2",
+           "dnspush_transfers_refused_total{reason=\"policy\"} 1",
+           "dnspush_notify_results_total{result=\"timed_out\"} 1",
+           "dnspush_commit_seconds_bucket{le=\"0.0005\"} 1",
+           "dnspush_commit_seconds_bucket{le=\"0.00025\"} 0",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+}
+
 TEST(MetricsConfig, OffUnlessConfigured) {
   const std::string base = "[listen]\ndns = [\"127.0.0.1:5300\"]\n";
   auto off = parse_config(base, "/etc/dnspushd.toml");

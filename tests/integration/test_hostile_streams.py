@@ -207,7 +207,11 @@ class Hostile(unittest.TestCase):
                 time.sleep(0.05)
         time.sleep(1.0)
         grown = rss_kb(pid) - before
-        self.assertLess(grown, 20 * 1024, "RSS grew %d kB for %d pipelined AXFRs" % (grown, sent))
+        # Under ASan freed memory stays resident in its quarantine (256 MB by default), so
+        # RSS says nothing about what the server holds; the sanitized run checks the rest.
+        if "ASAN_OPTIONS" not in os.environ:
+            self.assertLess(grown, 20 * 1024,
+                            "RSS grew %d kB for %d pipelined AXFRs" % (grown, sent))
         # Everyone else is still served, over UDP and TCP, and a normal AXFR works.
         self.assertEqual(s.dig("www.example.test", "A").status, "NOERROR")
         c = connect(s.port)

@@ -58,6 +58,7 @@ enum class Counter : std::uint16_t {
   kXfrFailures,        // label reason: transfer attempts in that failed
   kZoneExpiries,       // secondary copies that expired (RFC 1034 §4.3.5)
   kTransfersRefused,   // label reason: AXFR/IXFR requests refused
+  kTlsTakeovers,       // TLS 1.3 connections continued on our record layer
   kCount
 };
 
@@ -217,6 +218,8 @@ inline constexpr std::array<CounterInfo, static_cast<std::size_t>(Counter::kCoun
         {"dnspush_zone_expiries", "Secondary zone copies that expired"},
         {"dnspush_transfers_refused", "AXFR and IXFR requests refused, by reason", false, "reason",
          metric_labels::kTransferRefusal},
+        {"dnspush_tls_record_takeovers",
+         "TLS 1.3 connections whose records dnspushd took over from OpenSSL after the handshake"},
     }};
 
 struct HistogramInfo {

@@ -29,7 +29,8 @@ struct ConnectionInfo {
   unsigned worker = 0;
   auth::Transport transport = auth::Transport::kTcp;
   auth::ClientAddress peer;
-  bool tls_resumed = false;  // a resumed TLS session (it starts with no subscriptions)
+  bool tls_resumed = false;      // a resumed TLS session (it starts with no subscriptions)
+  bool tls_own_records = false;  // TLS 1.3 records handled by io/tls13_records, not OpenSSL
 };
 
 // A UDP datagram's return path (LLQ, RFC 8764): who sent it, to which of our addresses

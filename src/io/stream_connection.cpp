@@ -146,6 +146,8 @@ bool StreamConnection::do_handshake(TimePoint now) {
       return false;
   }
   info_.tls_resumed = t_.resumed();
+  info_.tls_own_records = t_.records_taken_over();
+  if (info_.tls_own_records) count(Counter::kTlsTakeovers);
   if (info_.transport == auth::Transport::kTls) count(Counter::kTlsHandshakes, 0);
   session_.emplace(session_config(), now);
   return true;

@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "io/transport.hpp"
+
 namespace dnspush::io {
 namespace {
 
@@ -90,7 +92,16 @@ Result<std::shared_ptr<TlsContext>> TlsContext::server(const std::string& cert_f
   // on the server; a resumed connection is a new DSO session with no subscriptions.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(ctx, 1);
+  t->set_take_over_records(true);
   return t;
+}
+
+void TlsContext::set_take_over_records(bool on) {
+  take_over_records_ = on;
+  // The traffic secrets reach the connection through the key log callback; with SNI the
+  // handshake may finish under an alternative context, so they all get it.
+  SSL_CTX_set_keylog_callback(ctx_, on ? detail::on_tls_key_log : nullptr);
+  for (auto& alt : alternatives_) alt->set_take_over_records(on);
 }
 
 namespace {
@@ -123,6 +134,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::server(
     if (!alt) return alt;
     (*t)->alternatives_.push_back(*alt);
   }
+  (*t)->set_take_over_records((*t)->take_over_records());
   SSL_CTX_set_tlsext_servername_callback((*t)->native(), select_certificate);
   SSL_CTX_set_tlsext_servername_arg((*t)->native(), t->get());
   return t;

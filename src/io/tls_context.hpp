@@ -76,12 +76,18 @@ class TlsContext {
   const std::vector<std::shared_ptr<TlsContext>>& alternatives() const { return alternatives_; }
   const std::string& hostname() const { return hostname_; }  // client only
   bool verify() const { return verify_; }                    // client only
+  // Server: TLS 1.3 connections continue on our own record layer after the handshake
+  // (io/transport.hpp), freeing OpenSSL's per-connection state. On by default; off
+  // keeps every connection on OpenSSL (the [tls] record-layer = "openssl" setting).
+  bool take_over_records() const { return take_over_records_; }
+  void set_take_over_records(bool on);
 
  private:
   explicit TlsContext(ssl_ctx_st* ctx) : ctx_(ctx) {}
   ssl_ctx_st* ctx_;
   std::string hostname_;
   bool verify_ = false;
+  bool take_over_records_ = false;
   std::vector<std::shared_ptr<TlsContext>> alternatives_;  // SNI choices (server)
 };
 

@@ -3,12 +3,21 @@
 // much it moved or what it would block on, and the connection arms readiness waits on the
 // socket accordingly. Internal to io/. TLS may want to write during a read and read
 // during a write (TLS 1.3 key updates, tickets): the result says which.
+//
+// A TLS 1.3 connection is handed from OpenSSL to our own record layer (tls13_records.hpp)
+// once the handshake is done, when the context allows it (TlsContext::take_over_records):
+// the SSL object, its session and cipher contexts (~13 KiB) are freed and the connection
+// keeps keys and sequence numbers only. The traffic secrets come from OpenSSL's key log
+// callback; the number of records OpenSSL wrote under the server's application key (the
+// session tickets) is counted by a callback on its socket BIO. TLS 1.2 stays with OpenSSL.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include "io/asio.hpp"
 #include "io/tls_context.hpp"
@@ -16,6 +25,8 @@
 struct ssl_st;
 
 namespace dnspush::io::detail {
+
+class Tls13RecordLayer;
 
 struct IoResult {
   enum class Status : std::uint8_t {
@@ -39,10 +50,12 @@ class Transport {
   Transport& operator=(const Transport&) = delete;
 
   asio::ip::tcp::socket& socket() { return sock_; }
-  bool tls() const { return ssl_ != nullptr || tls_failed_; }
+  bool tls() const { return ssl_ != nullptr || tls_failed_ || records_ != nullptr; }
   // TLS: one step of the server handshake (kOk when done). TCP: kOk at once.
   IoResult handshake();
   bool handshake_done() const { return handshake_done_; }
+  // The TLS records are ours (OpenSSL's state was freed after the handshake).
+  bool records_taken_over() const { return records_ != nullptr; }
   // TLS: whether the client resumed a session (RFC 8446 §2.2 / the seed's §7.4).
   bool resumed() const;
   // Decrypted bytes already buffered inside OpenSSL (readable without the socket).
@@ -57,15 +70,41 @@ class Transport {
   void abort();
   void close();
 
+  struct Capture;  // what the handshake leaves for the takeover (transport.cpp)
+
  private:
+  friend void on_tls_key_log(const ssl_st* ssl, const char* line);
   IoResult tls_result(int r);
+  bool take_over_records();
+  IoResult read_records(std::span<std::uint8_t> buf);
+  IoResult write_records(std::span<const std::uint8_t> buf);
+  // Sends what tx_ holds; false on a socket error (EAGAIN is not one).
+  bool flush_tx(std::error_code& ec);
+  IoResult records_error();
 
   asio::ip::tcp::socket sock_;
   ssl_st* ssl_ = nullptr;
   bool tls_failed_ = false;  // TLS was wanted but the SSL object could not be made
   bool handshake_done_ = false;
   bool healthy_ = true;
+  bool resumed_ = false;                       // kept from OpenSSL when the records are taken over
+  bool peer_eof_ = false;                      // the TCP stream ended (records taken over)
+  std::unique_ptr<Capture> capture_;           // during the handshake only
+  std::unique_ptr<Tls13RecordLayer> records_;  // after it, when taken over
+  // With our records: a partial record received (rx_), plaintext opened but not yet
+  // read (plain_ from plain_off_), and records sealed but not yet sent (tx_ from
+  // tx_off_; sealed_len_ is the caller's write they complete, 0 for our own KeyUpdate
+  // or alert). Each is empty, and holds no memory, while the connection is idle.
+  std::vector<std::uint8_t> rx_;
+  std::vector<std::uint8_t> plain_;
+  std::size_t plain_off_ = 0;
+  std::vector<std::uint8_t> tx_;
+  std::size_t tx_off_ = 0;
+  std::size_t sealed_len_ = 0;
 };
+
+// OpenSSL's key log callback of server contexts that take records over (tls_context.cpp).
+void on_tls_key_log(const ssl_st* ssl, const char* line);
 
 // The category of errors OpenSSL reports (handshake failure, bad record, alert).
 const std::error_category& tls_error_category();

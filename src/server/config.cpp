@@ -306,6 +306,13 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.string("certificate", cert));
     DNSPUSH_TRY(s.string("key", key));
     DNSPUSH_TRY(s.strings("names", c.tls_names));
+    std::string layer = "dnspushd";
+    DNSPUSH_TRY(s.string("record-layer", layer));
+    if (layer != "dnspushd" && layer != "openssl") {
+      return fail(Errc::kInvalidConfig,
+                  "tls.record-layer: \"" + layer + "\" is neither \"dnspushd\" nor \"openssl\"");
+    }
+    c.tls_own_records = layer == "dnspushd";
     // sni = [ { certificate = "...", key = "..." }, ... ]: chosen by the client's SNI.
     if (const auto* n = s.get("sni")) {
       const auto* arr = n->as_array();

@@ -136,6 +136,10 @@ struct Config {
   std::vector<std::string> tls_names;  // extra subjectAltNames for the self-signed certificate
   // More certificates, chosen by the client's SNI (RFC 6066): (certificate, key), absolute.
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> tls_alternatives;
+  // record-layer: "dnspushd" (true): TLS 1.3 connections continue on our own record layer
+  // after OpenSSL's handshake (~11 KiB less per connection); "openssl" (false): OpenSSL
+  // keeps every connection.
+  bool tls_own_records = true;
 
   // [limits]
   std::chrono::milliseconds tcp_idle_timeout{10000};

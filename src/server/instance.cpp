@@ -19,7 +19,9 @@ namespace dnspush::server {
 
 namespace fs = std::filesystem;
 
-Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
+namespace {
+
+Result<std::shared_ptr<io::TlsContext>> tls_credentials(const Config& c) {
   if (!c.tls_certificate.empty()) {
     std::vector<std::pair<std::string, std::string>> alternatives;
     for (const auto& [cert, key] : c.tls_alternatives) {
@@ -57,6 +59,14 @@ Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
     spdlog::info("using the self-signed TLS certificate {}", cert.string());
   }
   return io::TlsContext::server(cert.string(), key.string());
+}
+
+}  // namespace
+
+Result<std::shared_ptr<io::TlsContext>> tls_context(const Config& c) {
+  auto t = tls_credentials(c);
+  if (t) (*t)->set_take_over_records(c.tls_own_records);
+  return t;
 }
 
 struct Instance::Impl {

@@ -24,6 +24,7 @@ tls = ["127.0.0.1:8530"]
 [tls]
 certificate = "cert.pem"
 key = "/etc/keys/key.pem"
+record-layer = "openssl"
 [limits]
 tcp-idle-timeout-ms = 2500
 tls-handshake-timeout-ms = 1500
@@ -64,6 +65,7 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c->tls[0].port, 8530);
   EXPECT_EQ(c->tcp_idle_timeout, 2500ms);
   EXPECT_EQ(c->tls_handshake_timeout, 1500ms);
+  EXPECT_FALSE(c->tls_own_records);
   EXPECT_EQ(c->max_connections, 100u);
   EXPECT_EQ(c->max_connections_per_address, 10u);
   EXPECT_EQ(c->max_pending_bytes, 100000u);
@@ -97,6 +99,7 @@ TEST(Config, DefaultsForAbsentSections) {
   EXPECT_EQ(c->max_pending_bytes, 262144u);
   EXPECT_EQ(c->udp_payload, 1232);
   EXPECT_TRUE(c->tls_certificate.empty());
+  EXPECT_TRUE(c->tls_own_records);
   EXPECT_TRUE(c->zones.empty());
 }
 
@@ -137,6 +140,8 @@ TEST(Config, ValuesAreChecked) {
   EXPECT_NE(error_of(m + "[limits]\nmax-connections = 0\n").find("limits.max-connections"),
             std::string::npos);
   EXPECT_NE(error_of(m + "[tls]\ncertificate = \"c.pem\"\n").find("tls.key: missing"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "[tls]\nrecord-layer = \"kernel\"\n").find("tls.record-layer"),
             std::string::npos);
   EXPECT_NE(error_of(m + "[[zone]]\norigin = \"a..test\"\nfile = \"a\"\n").find("zone[0].origin"),
             std::string::npos);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/json.hpp"
 #include "client/record_set.hpp"
 
 namespace dnspush::client {
@@ -17,8 +18,8 @@ std::string event_line(const RecordEvent& e, WallTime t);
 // {"time":"2026-01-02T14:03:27.512Z","event":"add","name":"www.example.test.",
 //  "type":"A","class":"IN","ttl":300,"rdata":"192.0.2.10"}
 std::string event_json(const RecordEvent& e, WallTime t);
-// A JSON string literal (RFC 8259 §7) of UTF-8 text; other bytes as \u00XX.
-std::string json_string(std::string_view s);
+// A JSON string literal (RFC 8259 §7): base/json.hpp.
+using dnspush::json_string;
 // RFC 3339 in UTC with milliseconds.
 std::string rfc3339(WallTime t);
 

@@ -19,8 +19,4 @@ class JsonFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override;
 };
 
-// `s` as the inside of a JSON string (quotes, backslashes and control characters escaped;
-// bytes above 0x7F passed through: the messages are UTF-8 or ASCII).
-void append_json_escaped(std::string_view s, std::string& out);
-
 }  // namespace dnspush::server

@@ -380,15 +380,14 @@ IoResult Transport::read_records(std::span<std::uint8_t> buf) {
 
 IoResult Transport::write_records(std::span<const std::uint8_t> buf) {
   std::error_code ec;
-  if (tx_off_ < tx_.size()) {
-    if (!flush_tx(ec)) return error(ec);
-    if (tx_off_ < tx_.size()) return want(IoResult::Status::kWantWrite);
-    if (sealed_len_ != 0) {
-      // The retry of a write whose records were sealed and are now all sent.
-      const std::size_t n = sealed_len_;
-      sealed_len_ = 0;
-      return moved(n);
-    }
+  if (tx_off_ < tx_.size() && !flush_tx(ec)) return error(ec);
+  if (tx_off_ < tx_.size()) return want(IoResult::Status::kWantWrite);
+  if (sealed_len_ != 0) {
+    // The retry of a write whose records were sealed earlier and are now all sent (by
+    // this call, or by a read that flushed behind them): never seal it again.
+    const std::size_t n = sealed_len_;
+    sealed_len_ = 0;
+    return moved(n);
   }
   auto& out = seal_scratch();
   out.clear();

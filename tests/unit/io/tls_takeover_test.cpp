@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "io/tls_context.hpp"
 #include "test_util.hpp"
@@ -154,6 +155,34 @@ TEST_F(TlsTakeover, QueriesKeyUpdatesAndLargeAnswersOnOurRecords) {
   EXPECT_EQ(SSL_session_reused(again), 1);
   EXPECT_TRUE(query(again, 2));
   EXPECT_EQ(takeovers(), 2u);
+}
+
+TEST_F(TlsTakeover, AnswersBeyondTheSocketBuffersArriveWholeAndInOrder) {
+  // A client that reads late: 200 KB of answers wait for the socket (partial sends,
+  // retried) while the server reads the client's KeyUpdate and must send its own answer
+  // behind the records already sealed under the old key, each record once, in order.
+  start();
+  SSL* c = connect();
+  ASSERT_TRUE(query(c, 1));
+  constexpr int kBig = 5;  // 200 KB queued: under the 256 KiB slow-reader bound
+  for (int i = 0; i < kBig; ++i) {
+    Bytes q = test::make_query(kBigId);
+    ASSERT_TRUE(write_all(c, test::frame(q)));
+    if (i == kBig / 2) {
+      ASSERT_EQ(SSL_key_update(c, SSL_KEY_UPDATE_REQUESTED), 1);
+    }
+  }
+  ASSERT_TRUE(write_all(c, test::frame(test::make_query(7))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int i = 0; i < kBig; ++i) {
+    const Bytes big = read_answer(c);
+    ASSERT_EQ(big.size(), kBigSize) << i;
+    EXPECT_EQ(big[kBigSize - 1], static_cast<std::uint8_t>((kBigSize - 1) * 7)) << i;
+  }
+  const Bytes last = read_answer(c);
+  ASSERT_GE(last.size(), 12u);
+  EXPECT_EQ(test::id_of(last), 7);
+  EXPECT_TRUE(query(c, 8));
 }
 
 TEST_F(TlsTakeover, CloseNotifyIsAnsweredWithCloseNotify) {

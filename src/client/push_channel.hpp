@@ -124,7 +124,12 @@ class PushChannel {
   void on_timeout(TimePoint now);
   std::optional<ChannelEvent> poll_event();
 
-  bool established() const { return session_ && session_->established(); }
+  // A session that can take SUBSCRIBEs now: not one that was established and has since
+  // closed (a Retry Delay), which is kept until the connection is gone.
+  bool established() const {
+    return state_ == State::kConnected && session_ && session_->established() &&
+           session_->state() == dso::Session::State::kOpen;
+  }
 
  private:
   enum class State : std::uint8_t { kWaiting, kConnected, kUnsupported, kIdle };

@@ -193,15 +193,16 @@ asio::awaitable<void> PushConnection::session(io::detail::TlsStream& s) {
         channel_.connection_lost(ec.message(), now);
         continue;
       }
+      // Never wait inside the read: a wakeup without application data goes back to
+      // waiting with the timers armed (keepalive, retries, record ageing).
       std::error_code ec;
-      const std::size_t n = co_await s.read_some(buf, ec);
+      const std::size_t n = co_await s.read_available(buf, ec);
       if (ec) {
         channel_.connection_lost(
             ec == asio::error::eof ? "the server closed the connection" : ec.message(),
             Clock::now());
         continue;
       }
-      channel_.receive(std::span(buf.data(), n), Clock::now());
       if (!saved_session) {
         // TLS 1.3 tickets come after the handshake, with the first records read.
         if (auto sess = s.session()) {
@@ -210,6 +211,8 @@ asio::awaitable<void> PushConnection::session(io::detail::TlsStream& s) {
           saved_session = true;
         }
       }
+      if (n == 0) continue;
+      channel_.receive(std::span(buf.data(), n), Clock::now());
     } else if (deadline && now >= *deadline) {
       channel_.on_timeout(now);
     }

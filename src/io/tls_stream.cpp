@@ -124,6 +124,7 @@ asio::awaitable<int> TlsStream::drive(Op op, void* buf, int len, std::error_code
         r = SSL_do_handshake(ssl_);
         break;
       case Op::kRead:
+      case Op::kReadAvailable:
         r = SSL_read(ssl_, buf, len);
         break;
       case Op::kWrite:
@@ -132,6 +133,7 @@ asio::awaitable<int> TlsStream::drive(Op op, void* buf, int len, std::error_code
     }
     if (r > 0) co_return r;
     const int err = SSL_get_error(ssl_, r);
+    if (err == SSL_ERROR_WANT_READ && op == Op::kReadAvailable) co_return 0;
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
       const auto what =
           err == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write;
@@ -166,7 +168,9 @@ asio::awaitable<std::error_code> TlsStream::handshake() {
 
 asio::awaitable<std::error_code> TlsStream::wait_readable() {
   // Decrypted bytes may already sit in OpenSSL's buffer with nothing left on the socket.
-  if (ssl_ != nullptr && SSL_has_pending(ssl_)) co_return std::error_code{};
+  // Only those: a partial record held there needs the socket (SSL_has_pending would say
+  // yes to it, and a caller that reads without waiting would spin).
+  if (ssl_ != nullptr && SSL_pending(ssl_) > 0) co_return std::error_code{};
   auto [ec] = co_await sock_.async_wait(asio::socket_base::wait_read, kAsTuple);
   co_return ec;
 }
@@ -175,6 +179,13 @@ asio::awaitable<std::size_t> TlsStream::read_some(std::span<std::uint8_t> buf,
                                                   std::error_code& ec) {
   const int len = static_cast<int>(std::min<std::size_t>(buf.size(), INT_MAX));
   const int n = co_await drive(Op::kRead, buf.data(), len, ec);
+  co_return ec ? 0 : static_cast<std::size_t>(n);
+}
+
+asio::awaitable<std::size_t> TlsStream::read_available(std::span<std::uint8_t> buf,
+                                                       std::error_code& ec) {
+  const int len = static_cast<int>(std::min<std::size_t>(buf.size(), INT_MAX));
+  const int n = co_await drive(Op::kReadAvailable, buf.data(), len, ec);
   co_return ec ? 0 : static_cast<std::size_t>(n);
 }
 

@@ -31,6 +31,10 @@ class TlsStream {
   asio::awaitable<std::error_code> handshake();
   asio::awaitable<std::error_code> wait_readable();
   asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buf, std::error_code& ec);
+  // What has arrived, without waiting for more: 0 and no error when a wakeup found no
+  // application data (a ticket, a KeyUpdate, a partial record, or a spurious readiness),
+  // so that a caller racing wait_readable() against its timers never blocks in a read.
+  asio::awaitable<std::size_t> read_available(std::span<std::uint8_t> buf, std::error_code& ec);
   asio::awaitable<std::error_code> write_all(std::span<const std::uint8_t> buf);
   // Sends close_notify when the session is healthy (best effort, never waits), then closes.
   void close();
@@ -49,7 +53,8 @@ class TlsStream {
   bool dane_unusable() const { return dane_unusable_; }
 
  private:
-  enum class Op { kHandshake, kRead, kWrite };
+  // kReadAvailable: like kRead, but returns 0 instead of waiting for more bytes.
+  enum class Op { kHandshake, kRead, kReadAvailable, kWrite };
   // Runs one OpenSSL operation to completion; returns its positive result or sets `ec`.
   asio::awaitable<int> drive(Op op, void* buf, int len, std::error_code& ec);
 

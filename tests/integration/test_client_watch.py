@@ -139,7 +139,7 @@ class WatchTest(unittest.TestCase):
     def test_restart_mid_watch_reconnects_and_ends_in_the_correct_state(self):
         s = uh.UpdateServer(tls=True).start()
         self.addCleanup(s.stop)
-        w = self.watch("www.example.test", "A", server=s)
+        w = self.watch("-v", "www.example.test", "A", server=s)
         self.assertEqual(sorted(e["rdata"] for e in w.events(2)), ["192.0.2.10", "192.0.2.11"])
         s.stop()
         self.assertTrue(w.wait_stderr("push session lost", 10), w.stderr())

@@ -227,6 +227,26 @@ TEST_F(PushChannelTest, NeverReconnectsBeforeTheRetryDelay) {
   EXPECT_EQ(*ch.connect_at(), now + 30s);
 }
 
+TEST_F(PushChannelTest, AfterARetryDelayTheNextSessionSubscribesAtOnce) {
+  ch.add(1, &set, now);
+  connect();
+  ASSERT_EQ(server->subs.size(), 1u);
+  events.clear();
+  // The server shuts down gracefully (RFC 8490 §6.6.1); the connection just closes.
+  server->s.retry_delay(5s, Rcode::NOERROR, now);
+  pump();
+  ASSERT_TRUE(ch.should_close());
+  server.reset();
+  // The channel's timers run up to the reconnect: the closed session takes no SUBSCRIBE
+  // (it used to, failed, and held the subscription back a whole back-off step).
+  advance(5s);
+  connect();
+  EXPECT_EQ(server->subs.size(), 1u);
+  auto st = only<SubscriptionStatus>(events);
+  ASSERT_FALSE(st.empty());
+  EXPECT_EQ(st.back().state, SubState::kSubscribed);
+}
+
 TEST_F(PushChannelTest, RefusedIsRetriedAfterItsRetryDelayAndNotauthFails) {
   ch.add(1, &set, now);
   server = std::make_unique<FakeServer>(now);

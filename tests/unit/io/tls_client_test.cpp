@@ -142,6 +142,53 @@ TEST_F(TlsClient, TheSessionIsResumedOnTheNextConnection) {
   EXPECT_TRUE(second.resumed);
 }
 
+TEST_F(TlsClient, ReadAvailableReturnsWhatHasArrivedAndNeverWaits) {
+  // PushConnection races wait_readable() against its timers, then reads: a read that
+  // waited inside (after a wakeup that brought only a ticket, or none at all) kept the
+  // client from its own timers until the server happened to send something.
+  auto ctx = client(true, cert_);
+  TlsClientParams p;
+  p.hostname = "push.example.test";
+  asio::io_context io;
+  int zero_reads = 0;
+  bool ticket = false, answered = false, finished = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::ip::tcp::socket sock(io);
+        auto [ec] =
+            co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), port_}, kAsTuple);
+        if (ec) co_return;
+        detail::TlsStream s(std::move(sock), *ctx, p);
+        if (co_await s.handshake()) co_return;
+        std::uint8_t buf[512];
+        std::error_code rec;
+        // The server's ticket (TLS 1.3 sends it after the handshake) and nothing else.
+        if (co_await s.wait_readable()) co_return;
+        if (co_await s.read_available(buf, rec) == 0 && !rec) ++zero_reads;
+        ticket = s.session() != nullptr;
+        // Nothing more has come: no wait.
+        if (co_await s.read_available(buf, rec) == 0 && !rec) ++zero_reads;
+        auto q = test::make_query(7);
+        test::Bytes framed(2 + q.size());
+        framed[1] = static_cast<std::uint8_t>(q.size());
+        std::copy(q.begin(), q.end(), framed.begin() + 2);
+        if (co_await s.write_all(framed)) co_return;
+        for (int i = 0; i < 10 && !answered; ++i) {
+          if (co_await s.wait_readable()) co_return;
+          answered = co_await s.read_available(buf, rec) > 2 && !rec;
+        }
+        s.close();
+        finished = true;
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(zero_reads, 2);
+  EXPECT_TRUE(ticket);
+  EXPECT_TRUE(answered);
+}
+
 TEST_F(TlsClient, DaneAuthenticatesWithoutATrustedCaAndRefusesAWrongRecord) {
   auto ctx = client(true, "");  // the system store: the self-signed certificate fails
   TlsClientParams p;

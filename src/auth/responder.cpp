@@ -150,6 +150,7 @@ struct ThreadScratch {
   std::uint64_t responder = 0;
   std::uint64_t version = 0;
   std::shared_ptr<const zone::Catalogue> catalogue;
+  std::shared_ptr<const SyntheticRecords> synthetic;
   LookupResult lookup;
   Plan plan;
 };
@@ -164,6 +165,7 @@ ThreadScratch& scratch() {
 Responder::Responder(ResponderOptions o)
     : opts_(o),
       catalogue_(std::make_shared<const zone::Catalogue>()),
+      synthetic_(o.synthetic),
       id_(next_responder_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 void Responder::set_catalogue(std::shared_ptr<const zone::Catalogue> c) {
@@ -172,15 +174,25 @@ void Responder::set_catalogue(std::shared_ptr<const zone::Catalogue> c) {
   version_.fetch_add(1, std::memory_order_release);
 }
 
+void Responder::set_synthetic(std::shared_ptr<const SyntheticRecords> s) {
+  synthetic_.store(std::move(s));
+  version_.fetch_add(1, std::memory_order_release);
+}
+
 const std::shared_ptr<const zone::Catalogue>& Responder::current() const {
   ThreadScratch& s = scratch();
   const std::uint64_t v = version_.load(std::memory_order_acquire);
   if (s.responder != id_ || s.version != v || !s.catalogue) {
     s.catalogue = catalogue_.load();
+    s.synthetic = synthetic_.load();
     s.version = v;
     s.responder = id_;
   }
   return s.catalogue;
+}
+
+const SyntheticRecords* Responder::current_synthetic() const {
+  return scratch().synthetic.get();
 }
 
 std::shared_ptr<const zone::Catalogue> Responder::catalogue() const {
@@ -207,9 +219,10 @@ bool Responder::respond(std::span<const std::uint8_t> query, const QueryContext&
 // a chain): a synthetic record of ours answers instead (synthetic.hpp). Returns true when
 // it did.
 bool Responder::answer_synthetic(const wire::Name& qname, RRType qtype, LookupResult& r) const {
-  if (!opts_.synthetic || !r.answer.empty() || r.zone == nullptr) return false;
+  const SyntheticRecords* synthetic = current_synthetic();
+  if (synthetic == nullptr || !r.answer.empty() || r.zone == nullptr) return false;
   if (r.outcome != Outcome::kNxDomain && r.outcome != Outcome::kNoData) return false;
-  const auto* n = opts_.synthetic->find(qname);
+  const auto* n = synthetic->find(qname);
   if (n == nullptr || !(n->origin == r.zone->origin())) return false;
   std::vector<RRsetRef> answer;
   for (const auto& set : n->rrsets) {
@@ -238,7 +251,7 @@ void Responder::add_synthetic_additional(const LookupResult& r,
       if (rd.size() < 7) continue;
       auto target = wire::Name::from_wire(std::span(rd).subspan(6));
       if (!target) continue;
-      const auto* n = opts_.synthetic->find(*target);
+      const auto* n = current_synthetic()->find(*target);
       if (n == nullptr) continue;
       for (RRType t : {RRType::A, RRType::AAAA}) {
         const auto* set = n->find(t);

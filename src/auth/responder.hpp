@@ -34,6 +34,9 @@ class Responder {
  public:
   explicit Responder(ResponderOptions o = {});
   void set_catalogue(std::shared_ptr<const zone::Catalogue> c);
+  // Replaces the synthetic records (a configuration reload added or changed zones); like
+  // set_catalogue, queries in flight keep what they started with.
+  void set_synthetic(std::shared_ptr<const SyntheticRecords> s);
   std::shared_ptr<const zone::Catalogue> catalogue() const;
   const ResponderOptions& options() const { return opts_; }
 
@@ -53,12 +56,16 @@ class Responder {
   void add_synthetic_additional(const LookupResult& r, std::vector<AdditionalRRset>& add) const;
 
   // The snapshot a query uses: the calling thread's cached copy, reloaded from catalogue_
-  // only when version_ moved, so that the common query reads one counter and touches no
-  // cache line a writer writes (libstdc++'s atomic<shared_ptr> load takes a lock).
+  // (and synthetic_) only when version_ moved, so that the common query reads one counter
+  // and touches no cache line a writer writes (libstdc++'s atomic<shared_ptr> load takes a
+  // lock).
   const std::shared_ptr<const zone::Catalogue>& current() const;
+  // The synthetic records of that snapshot (current() first), or null.
+  const SyntheticRecords* current_synthetic() const;
 
   ResponderOptions opts_;
   std::atomic<std::shared_ptr<const zone::Catalogue>> catalogue_;
+  std::atomic<std::shared_ptr<const SyntheticRecords>> synthetic_;
   std::atomic<std::uint64_t> version_{0};  // bumped after each store into catalogue_
   const std::uint64_t id_;                 // tells responders apart in the thread caches
 };

@@ -140,7 +140,10 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   // listeners and, for queries carrying the LLQ option, on the DNS port.
   const bool dso_push = c.push.enabled && (!c.tls.empty() || c.push.dso_on_tcp);
   if (dso_push || c.llq.enabled) {
-    impl->push = std::make_shared<PushService>(impl->config, impl->responder);
+    impl->push = std::make_shared<PushService>(
+        impl->config, impl->responder, [zones = impl->zones.get()](const wire::Name& origin) {
+          return zones->zone_config(origin);
+        });
     impl->push->set_metrics(&impl->metrics);
     so.session_app = impl->push->app_factory();
     so.dso = dso_push;
@@ -265,6 +268,11 @@ Result<std::string> Instance::reconfigure() {
   auto r = impl_->zones->reconfigure(std::move(*next));
   if (!r) return refused(r.error().message);
   impl_->config_text = std::move(*text);
+  // The discovery SRV records of the zones now served (added ones, and push/llq switched):
+  // the listeners and [push]/[llq] they point at stay those of the start.
+  Config served = impl_->config;
+  served.zones = impl_->zones->current_config().zones;
+  impl_->responder.set_synthetic(discovery_records(served));
   impl_->secondary->refresh_all();
   std::string summary = *r;
   if (!restart.empty()) {

@@ -394,7 +394,8 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   std::unique_ptr<llq::LlqServer> llq_;  // after push_, which it refers to
 };
 
-PushService::PushService(const Config& config, const auth::Responder& responder)
+PushService::PushService(const Config& config, const auth::Responder& responder,
+                         ZoneSettings zone_settings)
     : config_(config), responder_(responder) {
   const PushSettings& p = config.push;
   const unsigned workers = config.effective_workers();
@@ -404,14 +405,21 @@ PushService::PushService(const Config& config, const auth::Responder& responder)
   push_config_.subscribe_burst = p.subscribe_burst;
   push_config_.subscribe_interval = p.subscribe_interval;
   push_config_.max_message = p.max_message;
-  // Per-zone policy: SUBSCRIBE is REFUSED in zones with push = false.
+  // Per-zone policy: SUBSCRIBE is REFUSED in zones with push = false, as the configuration
+  // in effect says (a reload may add a zone, or switch one).
+  if (zone_settings) {
+    push_config_.allow = [zone_settings](const wire::Name& zone, const push::Subscribe&) {
+      const ZoneConfig* zc = zone_settings(zone);
+      return zc == nullptr || zc->push;
+    };
+  }
   std::vector<wire::Name> disabled;
   for (const auto& z : config.zones) {
     if (!z.push) {
       if (auto n = wire::Name::from_text(z.origin)) disabled.push_back(*n);
     }
   }
-  if (!disabled.empty()) {
+  if (!zone_settings && !disabled.empty()) {
     push_config_.allow = [disabled](const wire::Name& zone, const push::Subscribe&) {
       for (const auto& d : disabled) {
         if (d == zone) return false;
@@ -437,13 +445,19 @@ PushService::PushService(const Config& config, const auth::Responder& responder)
     lc.max_queued_events = l.max_queued_events;
     lc.max_udp = config.udp_payload;
     // STATIC (RFC 8764 §3.2) in zones with llq = false.
+    if (zone_settings) {
+      lc.allow = [zone_settings](const wire::Name& zone) {
+        const ZoneConfig* zc = zone_settings(zone);
+        return zc == nullptr || zc->llq;
+      };
+    }
     std::vector<wire::Name> off;
     for (const auto& z : config.zones) {
       if (!z.llq) {
         if (auto n = wire::Name::from_text(z.origin)) off.push_back(*n);
       }
     }
-    if (!off.empty()) {
+    if (!zone_settings && !off.empty()) {
       lc.allow = [off](const wire::Name& zone) {
         for (const auto& d : off) {
           if (d == zone) return false;

@@ -11,6 +11,8 @@
 // commit posting drives both.
 #pragma once
 
+#include <functional>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -31,8 +33,13 @@ class PushApp;
 
 class PushService : public ChangesetListener {
  public:
-  // `config` and `responder` must outlive the service.
-  PushService(const Config& config, const auth::Responder& responder);
+  // The settings of the zone with this origin in the configuration in effect (it changes
+  // with a reload), or nullptr; any thread (ZoneManager::zone_config).
+  using ZoneSettings = std::function<const ZoneConfig*(const wire::Name& origin)>;
+  // `config` and `responder` must outlive the service. Without `zone_settings` the
+  // per-zone `push`/`llq` switches are those of `config`, fixed.
+  PushService(const Config& config, const auth::Responder& responder,
+              ZoneSettings zone_settings = {});
   ~PushService() override;
 
   // For io::ServerOptions: the apps are created by the io server, one per worker.

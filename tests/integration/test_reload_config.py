@@ -104,6 +104,38 @@ class ReloadConfigTest(unittest.TestCase):
         finally:
             c.close()
 
+    def test_an_added_zone_is_discoverable_and_its_push_switch_applies(self):
+        # RFC 8765 §6.1: a client finds the push server through the zone's
+        # _dns-push-tls._tcp SRV; a zone added by a reload must answer it at once, and
+        # `push = false` (given or taken back by a reload) must hold for SUBSCRIBE too.
+        s = self.server
+        srv = "_dns-push-tls._tcp.other.test"
+        self.assertEqual(s.dig(srv, "SRV").status, "REFUSED")  # not our zone yet
+        zone = '[[zone]]\norigin = "other.test"\nfile = "other.zone"\n'
+        self.write_config(self.base_config + zone)
+        self.hup("configuration reloaded")
+        a = s.dig(srv, "SRV")
+        self.assertEqual(a.status, "NOERROR")
+        rd = a.rdatas("ANSWER", "SRV")
+        self.assertEqual(len(rd), 1, a)
+        self.assertEqual(rd[0].split()[2], str(s.tls_port), a)
+        c = dc.DsoClient(s.tls_port)
+        try:
+            _, r = c.subscribe("www.other.test", "A")
+            self.assertEqual(r["rcode"], 0)
+            # Switched off by a reload: no discovery record, SUBSCRIBE refused.
+            self.write_config(self.base_config + zone + "push = false\n")
+            self.hup("configuration reloaded")
+            a = s.dig(srv, "SRV")
+            self.assertEqual(a.rdatas("ANSWER", "SRV"), [], a)
+            _, r = c.subscribe("mail.other.test", "A")
+            self.assertEqual(r["rcode"], 5)  # REFUSED
+            # The zone that stayed as it was keeps its record.
+            self.assertEqual(len(s.dig("_dns-push-tls._tcp.example.test", "SRV")
+                                 .rdatas("ANSWER", "SRV")), 1)
+        finally:
+            c.close()
+
     def test_new_key_and_restart_only_changes(self):
         s = self.server
         signed = ["update add k.example.test 60 A 192.0.2.6"]

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "auth/response.hpp"
 #include "auth_fixture.hpp"
 
@@ -28,6 +30,36 @@ TEST_F(ResponderTest, UnavailableZoneIsServfail) {
   EXPECT_EQ(ask("www.example.net.", RRType::A).rcode(), Rcode::REFUSED);
   responder_.set_catalogue(cat);
   EXPECT_EQ(ask("www.example.", RRType::A).rcode(), Rcode::NOERROR);
+}
+
+// A configuration reload replaces the synthetic (discovery) records: the next query on
+// any thread answers from the new set, and a zone's own records still win.
+TEST_F(ResponderTest, SyntheticRecordsAreReplacedForTheNextQuery) {
+  const char* srv = "_dns-push-tls._tcp.example.";
+  EXPECT_EQ(ask(srv, RRType::SRV).rcode(), Rcode::NXDOMAIN);
+  auto make = [](std::uint16_t port) {
+    auto s = std::make_shared<SyntheticRecords>();
+    s->add(N("example."), wire::Record{N("_dns-push-tls._tcp.example."), RRType::SRV,
+                                       wire::RRClass::IN, 300, rd_srv(0, 0, port, "ns1.example.")});
+    return s;
+  };
+  responder_.set_synthetic(make(853));
+  auto m = ask(srv, RRType::SRV);
+  EXPECT_EQ(m.rcode(), Rcode::NOERROR);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].rdata, rd_srv(0, 0, 853, "ns1.example."));
+  // Another thread sees it too (its own cached snapshot reloads on the version).
+  std::thread([&] {
+    auto t = ask(srv, RRType::SRV);
+    ASSERT_EQ(t.answers.size(), 1u);
+    EXPECT_EQ(t.answers[0].rdata, rd_srv(0, 0, 853, "ns1.example."));
+  }).join();
+  responder_.set_synthetic(make(8853));
+  m = ask(srv, RRType::SRV);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].rdata, rd_srv(0, 0, 8853, "ns1.example."));
+  responder_.set_synthetic(nullptr);
+  EXPECT_EQ(ask(srv, RRType::SRV).rcode(), Rcode::NXDOMAIN);
 }
 
 TEST_F(ResponderTest, ShortInputIsDropped) {

@@ -54,7 +54,7 @@ class Resolver {
     Name encloser_name;
     for (std::size_t depth = zone_labels; depth <= name_labels; ++depth) {
       Name here = depth == name_labels ? name : name.suffix(depth);
-      const zone::Node* node = zone_.find(here);
+      const zone::Node* node = depth == zone_labels ? &zone_.apex() : zone_.find(here);
       if (node == nullptr) {
         // RFC 1034 §4.3.2 3.c: no such name; the last node found is the closest encloser
         // (RFC 4592 §3.3.1: empty non-terminals count, so it may be one).

@@ -76,8 +76,23 @@ class Name {
   char inline_[kInline + 1] = {};
 };
 
+// A name with its hash computed once, for a lookup that needs the hash twice (a zone's
+// shard, then that shard's map): a heterogeneous key of NameHash and NameEq.
+struct HashedName {
+  explicit HashedName(const Name& n) : name(n), hash(n.hash()) {}
+  const Name& name;
+  std::size_t hash;
+};
 struct NameHash {
+  using is_transparent = void;
   std::size_t operator()(const Name& n) const { return n.hash(); }
+  std::size_t operator()(const HashedName& n) const { return n.hash; }
+};
+struct NameEq {
+  using is_transparent = void;
+  bool operator()(const Name& a, const Name& b) const { return a == b; }
+  bool operator()(const HashedName& a, const Name& b) const { return a.name == b; }
+  bool operator()(const Name& a, const HashedName& b) const { return a == b.name; }
 };
 struct NameCanonicalLess {
   bool operator()(const Name& a, const Name& b) const { return a.canonical_compare(b) < 0; }

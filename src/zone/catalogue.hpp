@@ -42,7 +42,15 @@ class Catalogue {
   bool unavailable_for(const wire::Name& name) const;
 
  private:
+  void index_label_counts();
+  bool has_origin_of(std::size_t labels) const {
+    return labels < 128 && ((label_counts_[labels / 64] >> (labels % 64)) & 1) != 0;
+  }
+
   std::unordered_map<wire::Name, std::shared_ptr<const Zone>, wire::NameHash> zones_;
+  // Bit n: some zone's origin has n labels. find_enclosing hashes only the suffixes of a
+  // name that could be an origin (one, for the usual server of a few zones).
+  std::uint64_t label_counts_[2] = {0, 0};
   std::unordered_set<wire::Name, wire::NameHash> unavailable_;
   std::uint64_t version_ = 0;
 };

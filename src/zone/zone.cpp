@@ -164,9 +164,9 @@ std::size_t Zone::shard_count_for(std::size_t nodes) {
   return n;
 }
 
-std::size_t Zone::shard_of(const Name& n, std::size_t shard_count) {
+std::size_t Zone::shard_of_hash(std::size_t hash, std::size_t shard_count) {
   // The high bits: unordered_map uses the low ones for its buckets inside a shard.
-  return static_cast<std::size_t>(static_cast<std::uint64_t>(n.hash()) >> 40) & (shard_count - 1);
+  return static_cast<std::size_t>(static_cast<std::uint64_t>(hash) >> 40) & (shard_count - 1);
 }
 
 std::vector<std::shared_ptr<const Zone::ShardPage>> Zone::paginate(
@@ -184,8 +184,10 @@ std::vector<std::shared_ptr<const Zone::ShardPage>> Zone::paginate(
 }
 
 const Node* Zone::find(const Name& owner) const {
-  const Shard& s = shard(shard_of(owner, shard_count_));
-  const auto it = s.find(owner);
+  // One hash for both the shard and its map (the query path does this per name it tries).
+  const wire::HashedName key(owner);
+  const Shard& s = shard(shard_of_hash(key.hash, shard_count_));
+  const auto it = s.find(key);
   return it == s.end() ? nullptr : it->second.get();
 }
 

@@ -51,6 +51,7 @@ class Zone {
  public:
   const wire::Name& origin() const { return origin_; }
   const Node* find(const wire::Name& owner) const;  // exact match, incl. empty non-terminals
+  const Node& apex() const { return *apex_; }       // find(origin()), without the lookup
   const RRset& soa() const;                         // the apex SOA (always present)
   wire::Record soa_record() const;
   Serial serial() const;
@@ -85,7 +86,8 @@ class Zone {
   // O(nodes / (kNodesPerShard * kShardsPerPage)) pointer copies plus the touched shards'
   // sizes: 32 page pointers at 100k names, where one pointer per shard (2,048) made
   // apply 4x slower at 100k names than at 10k (bench/bench_update_apply.cpp).
-  using Shard = std::unordered_map<wire::Name, std::shared_ptr<const Node>, wire::NameHash>;
+  using Shard =
+      std::unordered_map<wire::Name, std::shared_ptr<const Node>, wire::NameHash, wire::NameEq>;
   static constexpr std::size_t kNodesPerShard = 64;
   static constexpr std::size_t kShardsPerPage = 64;
   using ShardPage = std::vector<std::shared_ptr<const Shard>>;  // <= kShardsPerPage
@@ -122,7 +124,10 @@ class Zone {
   friend class ZoneBuilder;
   friend class ZoneEditor;
   static std::size_t shard_count_for(std::size_t nodes);
-  static std::size_t shard_of(const wire::Name& n, std::size_t shard_count);
+  static std::size_t shard_of(const wire::Name& n, std::size_t shard_count) {
+    return shard_of_hash(n.hash(), shard_count);
+  }
+  static std::size_t shard_of_hash(std::size_t hash, std::size_t shard_count);
   // Builds the page table of `shards` (a power of two of them).
   static std::vector<std::shared_ptr<const ShardPage>> paginate(
       std::vector<std::shared_ptr<Shard>> shards);

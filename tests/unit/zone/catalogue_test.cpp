@@ -44,6 +44,33 @@ TEST(Catalogue, FindEnclosingPicksTheLongestSuffix) {
   EXPECT_EQ(c->find_enclosing(name(".")), nullptr);
 }
 
+TEST(Catalogue, FindEnclosingFollowsTheOriginsAddedAndRemoved) {
+  // Only the suffix lengths some origin has are looked up: a removed zone's length is
+  // forgotten, an added one's learnt, a longest (255-byte) name is bounded.
+  auto deep = make("a.b.c.d.example.com.");
+  auto top = make("com.");
+  auto c = Catalogue().with(top)->with(deep);
+  auto* z = c->find_enclosing(name("x.y.a.b.c.d.example.com."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), deep.get());
+  z = c->find_enclosing(name("b.c.d.example.com."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), top.get());
+  auto without_deep = c->without(name("a.b.c.d.example.com."));
+  z = without_deep->find_enclosing(name("x.y.a.b.c.d.example.com."));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), top.get());
+  EXPECT_EQ(without_deep->without(name("com."))->find_enclosing(name("www.example.com.")), nullptr);
+  std::string longest;
+  for (int i = 0; i < 125; ++i) longest += "a.";  // 255 bytes, 126 labels
+  longest += "com.";
+  z = c->find_enclosing(name(longest));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->get(), top.get());
+  // The snapshot the removal started from is unchanged.
+  EXPECT_EQ(c->find_enclosing(name("x.y.a.b.c.d.example.com."))->get(), deep.get());
+}
+
 TEST(Catalogue, RootZoneEnclosesEverything) {
   auto root = make(".");
   auto c = Catalogue().with(root);

@@ -273,6 +273,7 @@ Result<std::string> Instance::reconfigure() {
   Config served = impl_->config;
   served.zones = impl_->zones->current_config().zones;
   impl_->responder.set_synthetic(discovery_records(served));
+  impl_->notify->reconfigure(impl_->zones->current_config());
   impl_->secondary->refresh_all();
   std::string summary = *r;
   if (!restart.empty()) {

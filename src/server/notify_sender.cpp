@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <random>
 #include <unordered_map>
 
@@ -17,55 +18,109 @@ struct NotifySender::Impl {
     std::vector<xfr::IpAddress> addrs;  // parsed config->notify, same order
   };
 
-  const Config& config;
   io::Loop loop;
   std::unordered_map<wire::Name, Zone, wire::NameHash> zones;
   std::mt19937 rng{std::random_device{}()};
   std::optional<io::Loop::TimerId> timer;
   std::optional<TimePoint> timer_at;
   bool started = false;
+  bool udp = false;  // the sockets opened
+  // Whether any zone has targets: a commit of a server without any posts nothing.
+  std::atomic<bool> any{false};
   Metrics* metrics = nullptr;
+  WallClock now;
+  xfr::NotifyConfig cfg;
 
-  explicit Impl(const Config& c) : config(c) {}
+  Impl(WallClock n, xfr::NotifyConfig c) : now(std::move(n)), cfg(c) {}
+  Zone make_zone(const wire::Name& origin, const ZoneConfig& zc);
+  // The zones with targets in `config` (whose zone configurations must outlive this): kept
+  // where their targets and key are unchanged (retransmissions go on), made anew where
+  // they changed, dropped where they are gone.
+  void apply(const Config& config);
   void on_datagram(const io::Endpoint& from, std::span<const std::uint8_t> bytes);
   void pump();
 };
 
-std::shared_ptr<NotifySender> NotifySender::create(const Config& config, WallClock now,
-                                                   xfr::NotifyConfig cfg) {
-  auto impl = std::make_unique<Impl>(config);
-  Impl* raw = impl.get();
+NotifySender::Impl::Zone NotifySender::Impl::make_zone(const wire::Name& origin,
+                                                       const ZoneConfig& zc) {
+  Zone z;
+  z.config = &zc;
+  for (const auto& e : zc.notify) {
+    auto ip = xfr::IpAddress::parse(e.address);
+    z.addrs.push_back(ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0}));
+  }
+  // RFC 8945: NOTIFYs signed with the zone's notify-key, room kept for the TSIG.
+  xfr::NotifyConfig ncfg = cfg;
+  xfr::NotifyOut::Signer signer;
+  if (zc.notify_key) {
+    ncfg.signer_reserve = wire::tsig_wire_size(*zc.notify_key);
+    signer = xfr::tsig_notify_signer(*zc.notify_key, now);
+  }
+  z.notify = std::make_unique<xfr::NotifyOut>(
+      origin, zc.notify.size(), [this] { return static_cast<std::uint16_t>(rng()); }, ncfg,
+      std::move(signer));
+  return z;
+}
+
+namespace {
+bool same_targets(const ZoneConfig& a, const ZoneConfig& b) {
+  if (a.notify != b.notify || a.notify_key.has_value() != b.notify_key.has_value()) return false;
+  return !a.notify_key ||
+         (a.notify_key->name == b.notify_key->name && a.notify_key->alg == b.notify_key->alg &&
+          a.notify_key->secret == b.notify_key->secret);
+}
+}  // namespace
+
+void NotifySender::Impl::apply(const Config& config) {
+  std::unordered_map<wire::Name, Zone, wire::NameHash> next;
   for (const auto& zc : config.zones) {
     if (zc.notify.empty()) continue;
     auto origin = wire::Name::from_text(zc.origin);
     if (!origin) continue;  // the configuration checked it
-    Impl::Zone z;
-    z.config = &zc;
-    for (const auto& e : zc.notify) {
-      auto ip = xfr::IpAddress::parse(e.address);
-      z.addrs.push_back(ip ? *ip : xfr::IpAddress::v4({0, 0, 0, 0}));
+    if (!udp) {
+      spdlog::warn("NOTIFY out disabled (no UDP socket): zone {} is not announced",
+                   origin->to_text());
+      continue;
     }
-    // RFC 8945: NOTIFYs signed with the zone's notify-key, room kept for the TSIG.
-    xfr::NotifyConfig ncfg = cfg;
-    xfr::NotifyOut::Signer signer;
-    if (zc.notify_key) {
-      ncfg.signer_reserve = wire::tsig_wire_size(*zc.notify_key);
-      signer = xfr::tsig_notify_signer(*zc.notify_key, now);
-    }
-    z.notify = std::make_unique<xfr::NotifyOut>(
-        *origin, zc.notify.size(), [raw] { return static_cast<std::uint16_t>(raw->rng()); }, ncfg,
-        std::move(signer));
-    impl->zones.emplace(*origin, std::move(z));
-  }
-  if (!impl->zones.empty()) {
-    if (auto r = impl->loop.open_udp(
-            [raw](const io::Endpoint& from, auto bytes) { raw->on_datagram(from, bytes); });
-        !r) {
-      spdlog::warn("NOTIFY out disabled: {}", r.error().message);
-      impl->zones.clear();
+    auto it = zones.find(*origin);
+    if (it != zones.end() && same_targets(*it->second.config, zc)) {
+      it->second.config = &zc;
+      next.emplace(*origin, std::move(it->second));
+    } else {
+      next.emplace(*origin, make_zone(*origin, zc));
     }
   }
+  zones = std::move(next);
+  any.store(!zones.empty(), std::memory_order_relaxed);
+}
+
+std::shared_ptr<NotifySender> NotifySender::create(const Config& config, WallClock now,
+                                                   xfr::NotifyConfig cfg) {
+  auto impl = std::make_unique<Impl>(std::move(now), cfg);
+  Impl* raw = impl.get();
+  // Opened even when no zone has targets yet: a configuration reload may add some.
+  if (auto r = impl->loop.open_udp(
+          [raw](const io::Endpoint& from, auto bytes) { raw->on_datagram(from, bytes); });
+      r) {
+    impl->udp = true;
+  } else {
+    spdlog::warn("NOTIFY out disabled: {}", r.error().message);
+  }
+  impl->apply(config);
   return std::shared_ptr<NotifySender>(new NotifySender(std::move(impl)));
+}
+
+void NotifySender::reconfigure(const Config& next) {
+  // Before the post: a commit that follows this call posts behind the new targets.
+  for (const auto& zc : next.zones) {
+    if (!zc.notify.empty()) impl_->any.store(true, std::memory_order_relaxed);
+  }
+  Impl* raw = impl_.get();
+  const Config* c = &next;
+  impl_->loop.post([raw, c] {
+    raw->apply(*c);
+    raw->pump();
+  });
 }
 
 NotifySender::NotifySender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -89,7 +144,7 @@ void NotifySender::stop() {
 }
 
 void NotifySender::on_commit(const zone::CommitPtr& commit) {
-  if (!impl_->zones.contains(commit->origin)) return;
+  if (!impl_->any.load(std::memory_order_relaxed)) return;
   Impl* raw = impl_.get();
   impl_->loop.post([raw, commit] {
     auto it = raw->zones.find(commit->origin);

@@ -16,10 +16,16 @@ namespace dnspush::server {
 
 class NotifySender : public ChangesetListener {
  public:
-  // `config` must outlive the sender. Zones without targets cost nothing. A UDP socket
-  // that cannot be opened disables NOTIFY out with a warning (the server still serves).
+  // `config` must outlive the sender. Zones without targets cost nothing but the one UDP
+  // socket per address family, opened whatever the configuration so that a reload can add
+  // targets; one that cannot be opened disables NOTIFY out with a warning (the server
+  // still serves).
   static std::shared_ptr<NotifySender> create(const Config& config, WallClock now,
                                               xfr::NotifyConfig cfg = {});
+  // A configuration reload (ZoneManager::current_config(), which outlives the sender):
+  // zones added or with changed `notify`/`notify-key` are announced to their new targets
+  // from the next commit; unchanged ones keep their retransmissions. Any thread.
+  void reconfigure(const Config& next);
   ~NotifySender() override;
 
   // Before start(): NOTIFYs sent and how each ended are counted there (may be null).

@@ -3,13 +3,19 @@
 loaded and answered, a zone removed is REFUSED, a broken file is refused with the reason in
 the log and the old zones keep answering, a new TSIG key signs UPDATEs at once, a changed
 listener is reported as needing a restart; a DNS Push session subscribed to an unchanged
-zone survives all of it and still gets its PUSH."""
+zone survives all of it and still gets its PUSH; discovery records, push switches and
+NOTIFY targets follow the reload."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import unittest
+
+import dns.message
+import dns.opcode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dso_client as dc  # noqa: E402
@@ -135,6 +141,51 @@ class ReloadConfigTest(unittest.TestCase):
                                  .rdatas("ANSWER", "SRV")), 1)
         finally:
             c.close()
+
+    def test_notify_targets_follow_the_reload(self):
+        # RFC 1996: after a commit every configured secondary hears of the new serial; a
+        # target added by a reload hears of the next commit, one removed hears nothing.
+        s = self.server
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.5)
+        port = sock.getsockname()[1]
+
+        def notifies(seconds):
+            got, deadline = [], time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                try:
+                    data, _ = sock.recvfrom(4096)
+                except socket.timeout:
+                    continue
+                m = dns.message.from_wire(data)
+                if m.opcode() == dns.opcode.NOTIFY:
+                    got.append((m.question[0].name.to_text(), m.answer[0][0].serial))
+                    break
+            return got
+
+        def update(i):
+            rc, out = uh.nsupdate(s.port, ["update add n%d.example.test 60 A 192.0.2.%d" % (i, i)])
+            self.assertEqual(rc, "NOERROR", out.stderr)
+            return uh.soa_serial(s.port)
+
+        update(1)
+        self.assertEqual(notifies(1.0), [])
+        self.assertIn("notify = []", self.base_config)
+        self.write_config(self.base_config.replace("notify = []",
+                                                   'notify = ["127.0.0.1:%d"]' % port))
+        self.hup("configuration reloaded")
+        serial = update(2)
+        self.assertEqual(notifies(5.0), [("example.test.", serial)])
+        self.write_config(self.base_config)
+        self.hup("configuration reloaded")
+        # The reload drops the target, and with it the retransmissions of the unanswered one.
+        for _ in range(30):
+            if not notifies(1.0):
+                break
+        update(3)
+        self.assertEqual(notifies(1.5), [])
 
     def test_new_key_and_restart_only_changes(self):
         s = self.server

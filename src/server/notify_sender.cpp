@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <random>
+#include <string>
 #include <unordered_map>
 
 #include "io/loop.hpp"
@@ -24,7 +25,8 @@ struct NotifySender::Impl {
   std::optional<io::Loop::TimerId> timer;
   std::optional<TimePoint> timer_at;
   bool started = false;
-  bool udp = false;  // the sockets opened
+  bool udp = false;       // the sockets opened
+  std::string udp_error;  // why not
   // Whether any zone has targets: a commit of a server without any posts nothing.
   std::atomic<bool> any{false};
   Metrics* metrics = nullptr;
@@ -78,7 +80,7 @@ void NotifySender::Impl::apply(const Config& config) {
     auto origin = wire::Name::from_text(zc.origin);
     if (!origin) continue;  // the configuration checked it
     if (!udp) {
-      spdlog::warn("NOTIFY out disabled (no UDP socket): zone {} is not announced",
+      spdlog::warn("NOTIFY out disabled ({}): zone {} is not announced", udp_error,
                    origin->to_text());
       continue;
     }
@@ -104,7 +106,7 @@ std::shared_ptr<NotifySender> NotifySender::create(const Config& config, WallClo
       r) {
     impl->udp = true;
   } else {
-    spdlog::warn("NOTIFY out disabled: {}", r.error().message);
+    impl->udp_error = r.error().message;  // told per zone with targets (apply)
   }
   impl->apply(config);
   return std::shared_ptr<NotifySender>(new NotifySender(std::move(impl)));

@@ -31,11 +31,21 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (socket_path.empty()) {
     auto c = dnspush::server::load_config(config);
-    if (!c) {
-      std::fprintf(stderr, "dnspushctl: %s\n", c.error().message.c_str());
-      return 2;
+    if (c) {
+      socket_path = (c->state_dir / "dnspushd.sock").string();
+    } else {
+      // A file edited with a mistake still names the running server's state directory:
+      // `dnspushctl reload` then gets the server's own report of the mistake.
+      auto dir = dnspush::server::load_state_dir(config);
+      if (!dir) {
+        std::fprintf(stderr, "dnspushctl: %s (give the control socket with -s)\n",
+                     c.error().message.c_str());
+        return 2;
+      }
+      std::fprintf(stderr, "dnspushctl: warning: %s; using its state-dir\n",
+                   c.error().message.c_str());
+      socket_path = (*dir / "dnspushd.sock").string();
     }
-    socket_path = (c->state_dir / "dnspushd.sock").string();
   }
   std::string line;
   for (const auto& w : command) line += (line.empty() ? "" : " ") + w;

@@ -698,6 +698,27 @@ Result<Config> load_config(const std::filesystem::path& path) {
   return parse_config(*text, path);
 }
 
+Result<fs::path> load_state_dir(const fs::path& path) {
+  auto text = read_config_text(path);
+  if (!text) return tl::unexpected(text.error());
+  const fs::path abs = fs::absolute(path).lexically_normal();
+  toml::table root;
+  try {
+    root = toml::parse(*text, abs.string());
+  } catch (const toml::parse_error& e) {
+    return fail(Errc::kInvalidConfig, path.string() + ": " + std::string(e.description()));
+  }
+  std::string state_dir = "var/dnspushd";  // parse_root's default
+  if (const auto* v = root["server"]["state-dir"].node()) {
+    const auto* str = v->as_string();
+    if (str == nullptr || str->get().empty()) {
+      return fail(Errc::kInvalidConfig, path.string() + ": server.state-dir: not a path");
+    }
+    state_dir = str->get();
+  }
+  return resolve(abs.parent_path(), state_dir);
+}
+
 std::vector<std::string> restart_only_changes(std::string_view before, std::string_view after) {
   toml::table a, b;
   try {

@@ -176,6 +176,11 @@ struct Config {
 // `text` is the file's content; `path` names it in errors and anchors relative paths.
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& path);
 Result<Config> load_config(const std::filesystem::path& path);
+// Only [server] state-dir of the file at `path` (resolved as load_config does), for tools
+// that must find a running server whose configuration file no longer loads (an edit with
+// a mistake, before the reload that would report it). Fails only when the file cannot be
+// read, is not TOML, or state-dir is not a non-empty string.
+Result<std::filesystem::path> load_state_dir(const std::filesystem::path& path);
 Result<std::string> read_config_text(const std::filesystem::path& path);
 
 // A configuration reload (SIGHUP) applies [[zone]] and [[key]]; the other sections set up

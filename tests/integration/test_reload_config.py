@@ -94,12 +94,22 @@ class ReloadConfigTest(unittest.TestCase):
             self.assertRegex(s.log(), r"configuration reload refused, the running "
                              r"configuration stays: .*limits\.max-pipelined: -3 is out of range")
             self.assertEqual(s.dig("www.example.test").status, "NOERROR")
-            # dnspushctl cannot read the broken file either: it is given the socket.
-            r = subprocess.run([DNSPUSHCTL, "-s", os.path.join(s.state_dir, "dnspushd.sock"),
-                                "reload"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, timeout=30)
+            # dnspushctl finds the server through the broken file's state-dir, warns, and
+            # shows the server's own refusal.
+            r = self.ctl("reload")
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertIn("error: configuration not reloaded", r.stdout)
+            self.assertIn("max-pipelined", r.stdout)
+            self.assertIn("warning:", r.stderr)
+            # Not TOML at all: it needs the socket, and says so.
+            self.write_config("[server\n")
+            r = self.ctl("reload")
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn("-s", r.stderr)
+            r = subprocess.run([DNSPUSHCTL, "-s", os.path.join(s.state_dir, "dnspushd.sock"),
+                                "status"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.write_config(self.base_config)
 
             # The session subscribed to the unchanged zone is still there and hears changes.

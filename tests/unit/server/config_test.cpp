@@ -196,6 +196,24 @@ TEST_F(Zones, BadZoneRefusesWithFileAndLine) {
   EXPECT_EQ(check_config(dir_ / "dnspushd.toml"), 1);
 }
 
+TEST_F(Zones, TheStateDirOfAFileThatDoesNotLoad) {
+  // dnspushctl finds a running server through a configuration edited with a mistake.
+  const fs::path p = dir_ / "dnspushd.toml";
+  std::ofstream(p) << "[server]\nstate-dir = \"run/here\"\n[limits]\nmax-pipelined = -3\n";
+  ASSERT_FALSE(load_config(p));
+  auto d = load_state_dir(p);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(*d, (fs::absolute(dir_) / "run/here").lexically_normal());
+  std::ofstream(p) << "[limits]\nmax-pipelined = -3\n";  // the default, as load_config's
+  ASSERT_TRUE(load_state_dir(p));
+  EXPECT_EQ(*load_state_dir(p), (fs::absolute(dir_) / "var/dnspushd").lexically_normal());
+  std::ofstream(p) << "[server]\nstate-dir = 7\n";
+  EXPECT_FALSE(load_state_dir(p));
+  std::ofstream(p) << "[server\n";
+  EXPECT_FALSE(load_state_dir(p));
+  EXPECT_FALSE(load_state_dir(dir_ / "absent.toml"));
+}
+
 TEST_F(Zones, MissingZoneFileIsAnError) {
   auto c = load_config(write_config("absent.zone"));
   ASSERT_TRUE(c) << c.error().message;

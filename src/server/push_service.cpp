@@ -405,28 +405,25 @@ PushService::PushService(const Config& config, const auth::Responder& responder,
   push_config_.subscribe_burst = p.subscribe_burst;
   push_config_.subscribe_interval = p.subscribe_interval;
   push_config_.max_message = p.max_message;
+  if (!zone_settings) {
+    // Without a view of the configuration in effect: the zones of `config`, fixed.
+    std::vector<std::pair<wire::Name, const ZoneConfig*>> fixed;
+    for (const auto& z : config.zones) {
+      if (auto n = wire::Name::from_text(z.origin)) fixed.emplace_back(*n, &z);
+    }
+    zone_settings = [fixed = std::move(fixed)](const wire::Name& origin) -> const ZoneConfig* {
+      for (const auto& [n, zc] : fixed) {
+        if (n == origin) return zc;
+      }
+      return nullptr;
+    };
+  }
   // Per-zone policy: SUBSCRIBE is REFUSED in zones with push = false, as the configuration
   // in effect says (a reload may add a zone, or switch one).
-  if (zone_settings) {
-    push_config_.allow = [zone_settings](const wire::Name& zone, const push::Subscribe&) {
-      const ZoneConfig* zc = zone_settings(zone);
-      return zc == nullptr || zc->push;
-    };
-  }
-  std::vector<wire::Name> disabled;
-  for (const auto& z : config.zones) {
-    if (!z.push) {
-      if (auto n = wire::Name::from_text(z.origin)) disabled.push_back(*n);
-    }
-  }
-  if (!zone_settings && !disabled.empty()) {
-    push_config_.allow = [disabled](const wire::Name& zone, const push::Subscribe&) {
-      for (const auto& d : disabled) {
-        if (d == zone) return false;
-      }
-      return true;
-    };
-  }
+  push_config_.allow = [zone_settings](const wire::Name& zone, const push::Subscribe&) {
+    const ZoneConfig* zc = zone_settings(zone);
+    return zc == nullptr || zc->push;
+  };
   sessions_ = std::make_unique<io::ConnectionLimiter>(p.max_sessions, p.max_sessions_per_address);
 
   if (config.llq.enabled) {
@@ -445,26 +442,10 @@ PushService::PushService(const Config& config, const auth::Responder& responder,
     lc.max_queued_events = l.max_queued_events;
     lc.max_udp = config.udp_payload;
     // STATIC (RFC 8764 §3.2) in zones with llq = false.
-    if (zone_settings) {
-      lc.allow = [zone_settings](const wire::Name& zone) {
-        const ZoneConfig* zc = zone_settings(zone);
-        return zc == nullptr || zc->llq;
-      };
-    }
-    std::vector<wire::Name> off;
-    for (const auto& z : config.zones) {
-      if (!z.llq) {
-        if (auto n = wire::Name::from_text(z.origin)) off.push_back(*n);
-      }
-    }
-    if (!zone_settings && !off.empty()) {
-      lc.allow = [off](const wire::Name& zone) {
-        for (const auto& d : off) {
-          if (d == zone) return false;
-        }
-        return true;
-      };
-    }
+    lc.allow = [zone_settings](const wire::Name& zone) {
+      const ZoneConfig* zc = zone_settings(zone);
+      return zc == nullptr || zc->llq;
+    };
     llq_config_ = std::move(lc);
   }
 }

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # Whole-system query throughput: dnspushd against Knot DNS (knotd) serving the same zone
-# (examples/example.test.zone) on 127.0.0.1, measured with dnsperf, interleaved
+# (examples/example.test.zone) on 127.0.0.1, measured with dnsperf (or, over UDP, with our
+# own udp_load: GEN below), interleaved
 # (ours, knot, ours, knot, ...) because the machine is shared and noisy. Results are
 # printed per run and as a summary; see BENCHMARKS.md.
 #
 # Environment (all optional):
-#   DNSPUSH_BIN  directory with dnspushd             (default: build/bin)
+#   DNSPUSH_BIN  directory with dnspushd (and udp_load) (default: build/bin)
 #   ROUNDS       interleaved rounds                  (default: 3)
-#   DURATION     seconds per dnsperf run (-l)        (default: 10)
-#   CLIENTS      dnsperf clients (-c)                (default: 4)
+#   DURATION     seconds per load run (-l)           (default: 10)
+#   CLIENTS      dnsperf clients (-c), or udp_load sockets (-S) (default: 4)
+#   WINDOW       queries in flight: dnsperf -q, udp_load -w (default: 100, dnsperf's own)
+#   GEN          the load generator: dnsperf, or udp_load for TRANSPORT=udp (default: dnsperf).
+#                udp_load (bench/udp_load/, built with everything else by `make build`)
+#                sends the same queries and prints the same report lines for less
+#                CPU per query: one thread, sendmmsg/recvmmsg batches. With PIN=1 dnsperf on
+#                its one core was the bottleneck (BENCHMARKS.md); udp_load is meant not to be.
 #   WORKERS      server threads for both servers     (default: nproc)
 #   SERVERS      any of "dnspushd knot named"        (default: "dnspushd knot", or
 #                "dnspushd named" for dot: Knot 3.2 has no DNS-over-TLS server)
 #   TRANSPORT    udp, tcp or dot (dnsperf -m)        (default: udp)
-#   PIN          1: each server on core 0 (taskset), dnsperf on core 1, WORKERS=1 unless set:
+#   PIN          1: each server on core 0 (taskset), the generator on core 1, WORKERS=1 unless set:
 #                the fairest comparison a 2-core machine gives (default: 0, unpinned)
 set -euo pipefail
 
@@ -23,6 +30,8 @@ ZONE=$SRC/examples/example.test.zone
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-4}
+WINDOW=${WINDOW:-100}
+GEN=${GEN:-dnsperf}
 PIN=${PIN:-0}
 if [[ $PIN == 1 ]]; then
   WORKERS=${WORKERS:-1}
@@ -45,7 +54,22 @@ if [[ $TRANSPORT == dot && " $SERVERS " == *" knot "* ]]; then
 fi
 PY=/usr/bin/python3
 
-for tool in dnsperf dig; do
+case $GEN in
+  dnsperf) tools="dnsperf dig" ;;
+  udp_load)
+    tools=dig
+    if [[ $TRANSPORT != udp ]]; then
+      echo "run_dnsperf: GEN=udp_load speaks UDP only; use GEN=dnsperf for TRANSPORT=$TRANSPORT" >&2
+      exit 1
+    fi
+    if [[ ! -x "$BIN/udp_load" ]]; then
+      echo "run_dnsperf: $BIN/udp_load not built: cmake --build build --target udp_load" >&2
+      exit 1
+    fi
+    ;;
+  *) echo "run_dnsperf: GEN must be dnsperf or udp_load, not $GEN" >&2; exit 1 ;;
+esac
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "run_dnsperf: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
 done
 for s in $SERVERS; do
@@ -119,7 +143,7 @@ wait_ready() {  # name port: bounded (10 s) wait for an answer to the SOA query
 }
 
 declare -A PORT=()   # UDP/TCP port of each server
-declare -A QPORT=()  # the port dnsperf queries: PORT, or the DNS-over-TLS port
+declare -A QPORT=()  # the port the generator queries: PORT, or the DNS-over-TLS port
 
 # One certificate for every DoT listener (dnsperf does not verify it).
 make_cert() {
@@ -283,11 +307,35 @@ compare_answers() {  # reference server
 
 declare -a RESULTS=()
 
+# The generator's command line, without the port.
+if [[ $GEN == udp_load ]]; then
+  # EDNS(0) with a 4096-byte payload on every query by default, as dnsperf -e.
+  GEN_CMD=("$BIN/udp_load" -s 127.0.0.1 -d "$WORK/queries.txt" -l "$DURATION"
+    -S "$CLIENTS" -w "$WINDOW")
+else
+  GEN_CMD=(dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -d "$WORK/queries.txt" -l "$DURATION"
+    -c "$CLIENTS" -q "$WINDOW")
+fi
+
+cpu_ticks() {  # pid: utime + stime of the whole process (all threads), in clock ticks
+  local -a f
+  # /proc/PID/stat after "PID (comm) ": utime and stime are the 12th and 13th fields.
+  read -r -a f < <(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  echo $((f[11] + f[12]))
+}
+
 run_one() {  # server round
-  local s=$1 round=$2 out qps lat lost
-  out=$WORK/dnsperf-$s-$round.txt
-  "${ON_CLIENT_CORE[@]}" dnsperf -e -m "$TRANSPORT" -s 127.0.0.1 -p "${QPORT[$s]}" -d "$WORK/queries.txt" \
-    -l "$DURATION" -c "$CLIENTS" >"$out" 2>&1 || true
+  local s=$1 round=$2 out qps lat lost bad t0 t1 c0 c1 cpu
+  out=$WORK/$GEN-$s-$round.txt
+  # The server's CPU over the run, in % of one core: near 100 x WORKERS the server is
+  # the bottleneck; well below, the generator is (as dnsperf was with PIN=1).
+  c0=$(cpu_ticks "${PID[$s]}")
+  t0=$(date +%s.%N)
+  "${ON_CLIENT_CORE[@]}" "${GEN_CMD[@]}" -p "${QPORT[$s]}" >"$out" 2>&1 || true
+  t1=$(date +%s.%N)
+  c1=$(cpu_ticks "${PID[$s]}")
+  cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" \
+    'BEGIN {printf "%.0f", 100 * c / hz / (t1 - t0)}')
   if ! kill -0 "${PID[$s]}" 2>/dev/null; then
     echo "run_dnsperf: $s died during round $round; its log:" >&2
     cat "$WORK/$s.log" >&2
@@ -297,18 +345,23 @@ run_one() {  # server round
   lat=$(awk '/Average Latency \(s\):/ && !seen {printf "%.3f", $4 * 1000; seen = 1}' "$out")
   lost=$(awk '/Queries lost:/ {print $3}' "$out")
   if [[ -z "$qps" ]]; then
-    echo "run_dnsperf: no result from dnsperf for $s:" >&2
+    echo "run_dnsperf: no result from $GEN for $s:" >&2
     cat "$out" >&2
     exit 1
   fi
-  printf 'round %d  %-9s %10s q/s   avg latency %7s ms   lost %-6s load %s\n' "$round" "$s" \
-    "$qps" "$lat" "$lost" "$(cut -d' ' -f1 /proc/loadavg)"
-  grep -E 'Response codes:' "$out" | sed 's/^ */          /'
+  printf 'round %d  %-9s %10s q/s   avg latency %7s ms   lost %-6s server cpu %3s%%   load %s\n' \
+    "$round" "$s" "$qps" "$lat" "$lost" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+  grep -E 'Response codes:|Latency percentiles|Generator CPU' "$out" | sed 's/^ */          /'
+  # udp_load checks that each answer asks the question its query asked.
+  bad=$(awk '/Queries mismatched:/ {print $3}' "$out")
+  if [[ -n "$bad" && "$bad" != 0 ]]; then
+    echo "          WARNING: $bad answers did not match their query's question"
+  fi
   RESULTS+=("$s $qps $lat")
 }
 
-[[ $PIN == 1 ]] && echo "pinned: servers on core 0, dnsperf on core 1"
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), shared with dnsperf"
+[[ $PIN == 1 ]] && echo "pinned: servers on core 0, $GEN on core 1"
+echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), shared with $GEN"
 write_queries
 for s in $SERVERS; do
   case $s in
@@ -322,13 +375,13 @@ for ref in knot named; do
   if [[ -n "${PORT[dnspushd]:-}" && -n "${PORT[$ref]:-}" ]]; then compare_answers "$ref"; fi
 done
 
-echo "dnsperf -e -m $TRANSPORT -s 127.0.0.1 -p PORT -d queries.txt -l $DURATION -c $CLIENTS, $ROUNDS rounds interleaved"
+echo "${GEN_CMD[*]} -p PORT, $ROUNDS rounds interleaved" | sed -e "s|$WORK/||g" -e "s|$BIN/||g"
 for round in $(seq 1 "$ROUNDS"); do
   for s in $SERVERS; do run_one "$s" "$round"; done
 done
 
 echo
-echo "summary (q/s per run; the server and dnsperf share $(nproc) cores):"
+echo "summary (q/s per run; the server and $GEN share $(nproc) cores):"
 for s in $SERVERS; do
   printf '  %-9s' "$s"
   for r in "${RESULTS[@]}"; do

@@ -6,20 +6,13 @@
 #include <fmt/format.h>
 
 #include "dso/edns_scan.hpp"
+#include "dso/recycling.hpp"
 #include "wire/message.hpp"
 #include "wire/reader.hpp"
 
 namespace dnspush::dso {
 
 using wire::Rcode;
-
-namespace {
-
-std::vector<std::uint8_t> copy(std::span<const std::uint8_t> b) {
-  return {b.begin(), b.end()};
-}
-
-}  // namespace
 
 Session::Session(SessionConfig config, TimePoint now)
     : cfg_(std::move(config)), last_message_(now), last_activity_(now) {
@@ -165,13 +158,13 @@ void Session::handle_dns(std::span<const std::uint8_t> msg, TimePoint now) {
     queries_.erase(it);
     touch(now, false);
     operation_ended(now);
-    events_.push_back(DnsResponseEvent{copy(msg)});
+    events_.push_back(DnsResponseEvent{copy_message(msg)});
     return;
   }
   touch(now, false);
   const QueryToken token = next_token_++;
   owed_queries_.push_back(OwedQuery{token, ka.has_value()});
-  events_.push_back(QueryEvent{token, copy(msg)});
+  events_.push_back(QueryEvent{token, copy_message(msg)});
 }
 
 void Session::handle_dso(std::span<const std::uint8_t> msg, TimePoint now) {
@@ -318,7 +311,7 @@ void Session::handle_dso_request(const MessageView& m, std::span<const std::uint
       return;
     }
     touch(now, false);
-    events_.push_back(UnidirectionalEvent{primary.type, copy(msg)});
+    events_.push_back(UnidirectionalEvent{primary.type, copy_message(msg)});
     return;
   }
   if (owes_request(m.id)) {
@@ -328,7 +321,7 @@ void Session::handle_dso_request(const MessageView& m, std::span<const std::uint
   }
   touch(now, false);
   owed_requests_.push_back(OwedRequest{m.id, padded});
-  events_.push_back(RequestEvent{m.id, primary.type, copy(msg)});
+  events_.push_back(RequestEvent{m.id, primary.type, copy_message(msg)});
 }
 
 void Session::handle_keepalive_request(const MessageView& m, bool padded, TimePoint now) {
@@ -393,7 +386,7 @@ void Session::handle_dso_response(const MessageView& m, std::span<const std::uin
       operations_.erase(op);
       touch(now, false);
       operation_ended(now);
-      events_.push_back(ResponseEvent{m.id, type, rcode, std::nullopt, true, copy(msg)});
+      events_.push_back(ResponseEvent{m.id, type, rcode, std::nullopt, true, copy_message(msg)});
       return;
     }
     if (rcode != Rcode::NOERROR && recently_ended(m.id)) {
@@ -471,7 +464,7 @@ void Session::handle_dso_response(const MessageView& m, std::span<const std::uin
     }
     // An error for a Keepalive (the server is not a DSO server, §5.1.1): the owner
     // learns it like any other response.
-    events_.push_back(ResponseEvent{m.id, p.type, rcode, retry, false, copy(msg)});
+    events_.push_back(ResponseEvent{m.id, p.type, rcode, retry, false, copy_message(msg)});
     return;
   }
 
@@ -479,7 +472,7 @@ void Session::handle_dso_response(const MessageView& m, std::span<const std::uin
   operation_ended(now);
   if (!was_established && rcode == Rcode::NOERROR) establish(now);
   if (p.long_lived && rcode == Rcode::NOERROR) operations_.push_back(p);
-  events_.push_back(ResponseEvent{m.id, p.type, rcode, retry, false, copy(msg)});
+  events_.push_back(ResponseEvent{m.id, p.type, rcode, retry, false, copy_message(msg)});
 }
 
 bool Session::apply_server_timeouts(const Keepalive& k, TimePoint now) {
@@ -536,7 +529,8 @@ bool Session::may_initiate(const AppTlv& a, Role r) const {
 std::optional<Event> Session::poll_event() {
   if (events_.empty()) return std::nullopt;
   Event e = events_.pop_front();
-  // Events are drained right after each call: an idle session keeps no slots for them.
+  // Events are drained right after each call: an idle session keeps no slots for them
+  // (they go to this thread's spare, for the next session's next message).
   if (events_.empty()) events_.clear();
   return e;
 }

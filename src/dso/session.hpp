@@ -57,6 +57,7 @@
 #include "dso/event.hpp"
 #include "dso/fifo.hpp"
 #include "dso/message.hpp"
+#include "dso/recycling.hpp"
 #include "dso/tlv.hpp"
 #include "wire/types.hpp"
 
@@ -291,9 +292,9 @@ class Session {
   std::array<std::uint16_t, kRecentlyEnded> ended_{};
   std::size_t ended_next_ = 0;
 
-  Fifo<Frame> out_;
+  Fifo<Frame, &spare_frame_slots> out_;
   std::size_t queued_bytes_ = 0;
-  Fifo<Event> events_;
+  Fifo<Event, &spare_event_slots> events_;
 };
 
 }  // namespace dnspush::dso

@@ -7,6 +7,7 @@
 
 #include "base/log_limiter.hpp"
 #include "dso/edns_scan.hpp"
+#include "dso/recycling.hpp"
 #include "io/reply_sink.hpp"
 
 namespace dnspush::io::detail {
@@ -255,7 +256,9 @@ void StreamConnection::do_write(TimePoint now) {
         wbuf_.erase(wbuf_.begin(), wbuf_.begin() + static_cast<std::ptrdiff_t>(woff_));
         woff_ = 0;
       }
-      // Everything queued so far goes out in one write (one TLS record train).
+      // Everything queued so far goes out in one write (one TLS record train), from the
+      // worker's spare buffer when this connection holds none.
+      if (wbuf_.capacity() == 0) wbuf_.swap(w_.spare_write_buffer);
       while (wbuf_.size() < kWriteBatch) {
         auto f = session_->poll_transmit();
         if (!f) break;
@@ -287,49 +290,57 @@ void StreamConnection::do_write(TimePoint now) {
         return;
     }
   }
-  // Idle connections hold no output buffer.
+  // Idle connections hold no output buffer: it goes back to the worker (or is freed).
+  wbuf_.clear();
+  if (w_.spare_write_buffer.capacity() == 0) wbuf_.swap(w_.spare_write_buffer);
   std::vector<std::uint8_t>().swap(wbuf_);
   woff_ = 0;
 }
 
+void StreamConnection::handle_query(const dso::QueryEvent& q, TimePoint now) {
+  // LLQ over a stream (RFC 8764): the app's messages first, as on the UDP sockets.
+  const std::uint16_t option = w_.opts.server->stream_option;
+  if (DatagramApp* app = option != 0 && w_.app ? w_.app->datagram_app() : nullptr;
+      app != nullptr && q.message.size() > 12 && (q.message[10] | q.message[11]) != 0 &&
+      dso::find_edns_option(q.message, option)) {
+    DatagramPeer peer;
+    peer.client = info_.peer;
+    peer.stream = info_.id;
+    std::vector<std::uint8_t> out;
+    switch (app->on_datagram(q.message, peer, now, out)) {
+      case DatagramDisposition::kAnswer:
+        complete(q.token, std::move(out), now);
+        return;
+      case DatagramDisposition::kNoAnswer:
+        session_->no_answer(q.token, now);
+        return;
+      case DatagramDisposition::kNotMine:
+        break;
+    }
+  }
+  if (const auto& fast = w_.opts.server->fast_path) {
+    // Answered straight into a frame of the worker's pool.
+    std::shared_ptr<std::vector<std::uint8_t>> frame = w_.frames.take();
+    switch (fast(q.message, qctx_, *frame)) {
+      case FastPath::kAnswered:
+        answer(q.token, std::move(frame), now);
+        return;
+      case FastPath::kNoAnswer:
+        session_->no_answer(q.token, now);
+        return;
+      case FastPath::kDeferred:
+        break;
+    }
+  }
+  auto sink = std::make_shared<Sink>(w_, info_.id, q.token);
+  call_handler(*w_.opts.handler, q.message, qctx_, Reply(sink));
+  if (auto c = sink->end_call()) complete(q.token, std::move(*c), now);
+}
+
 void StreamConnection::handle(dso::Event& ev, TimePoint now) {
   if (auto* q = std::get_if<dso::QueryEvent>(&ev)) {
-    // LLQ over a stream (RFC 8764): the app's messages first, as on the UDP sockets.
-    const std::uint16_t option = w_.opts.server->stream_option;
-    if (DatagramApp* app = option != 0 && w_.app ? w_.app->datagram_app() : nullptr;
-        app != nullptr && q->message.size() > 12 && (q->message[10] | q->message[11]) != 0 &&
-        dso::find_edns_option(q->message, option)) {
-      DatagramPeer peer;
-      peer.client = info_.peer;
-      peer.stream = info_.id;
-      std::vector<std::uint8_t> out;
-      switch (app->on_datagram(q->message, peer, now, out)) {
-        case DatagramDisposition::kAnswer:
-          complete(q->token, std::move(out), now);
-          return;
-        case DatagramDisposition::kNoAnswer:
-          session_->no_answer(q->token, now);
-          return;
-        case DatagramDisposition::kNotMine:
-          break;
-      }
-    }
-    if (const auto& fast = w_.opts.server->fast_path) {
-      std::vector<std::uint8_t> out;
-      switch (fast(q->message, qctx_, out)) {
-        case FastPath::kAnswered:
-          complete(q->token, std::move(out), now);
-          return;
-        case FastPath::kNoAnswer:
-          session_->no_answer(q->token, now);
-          return;
-        case FastPath::kDeferred:
-          break;
-      }
-    }
-    auto sink = std::make_shared<Sink>(w_, info_.id, q->token);
-    call_handler(*w_.opts.handler, q->message, qctx_, Reply(sink));
-    if (auto c = sink->end_call()) complete(q->token, std::move(*c), now);
+    handle_query(*q, now);
+    dso::give_back(std::move(q->message));  // for the session's next message
     return;
   }
   if (auto* r = std::get_if<dso::RequestEvent>(&ev)) {
@@ -367,14 +378,18 @@ void StreamConnection::handle(dso::Event& ev, TimePoint now) {
   }
 }
 
+void StreamConnection::answer(dso::QueryToken token, dso::Frame f, TimePoint now) {
+  if (f->size() > kMaxMessage) {
+    spdlog::warn("dropping an answer of {} bytes: larger than a DNS message", f->size());
+    session_->no_answer(token, now);
+  } else {
+    session_->answer(token, std::move(f), now);
+  }
+}
+
 void StreamConnection::complete(dso::QueryToken token, Completion c, TimePoint now) {
-  if (auto* answer = std::get_if<std::vector<std::uint8_t>>(&c)) {
-    if (answer->size() > kMaxMessage) {
-      spdlog::warn("dropping an answer of {} bytes: larger than a DNS message", answer->size());
-      session_->no_answer(token, now);
-    } else {
-      session_->answer(token, dso::make_frame(std::move(*answer)), now);
-    }
+  if (auto* bytes = std::get_if<std::vector<std::uint8_t>>(&c)) {
+    answer(token, dso::make_frame(std::move(*bytes)), now);
   } else if (auto* stream = std::get_if<MessageStream>(&c); stream && *stream) {
     if (stream_) {
       // One transfer at a time per connection; reading is paused while one runs, so

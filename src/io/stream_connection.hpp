@@ -60,7 +60,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void do_write(TimePoint now);
   void fill_stream(TimePoint now);
   void handle(dso::Event& ev, TimePoint now);
+  void handle_query(const dso::QueryEvent& q, TimePoint now);
   void complete(dso::QueryToken token, Completion c, TimePoint now);
+  void answer(dso::QueryToken token, dso::Frame f, TimePoint now);
   void finish_close(bool abortive);
   void arm();
   void count(Counter c, std::size_t label = 0);

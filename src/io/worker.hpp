@@ -13,6 +13,7 @@
 
 #include "io/asio.hpp"
 #include "io/connection_limiter.hpp"
+#include "io/frame_pool.hpp"
 #include "io/server.hpp"
 #include "io/session_app.hpp"
 #include "io/timer_queue.hpp"
@@ -88,6 +89,11 @@ class Worker final : public WorkerLink {
   std::vector<ConnectionSummary> summaries(std::size_t max) const;
   bool close(ConnectionId id);
   std::span<std::uint8_t> read_buffer() { return read_buf_; }
+  // Reused between the connections of this worker (no heap allocation per query): the
+  // answers' frames, and one write buffer that a connection borrows while it writes and
+  // gives back once everything is sent (an idle connection holds none).
+  FramePool frames;
+  std::vector<std::uint8_t> spare_write_buffer;
 
   asio::io_context ctx{1};
   std::shared_ptr<Gate> gate = std::make_shared<Gate>(ctx);

@@ -1,52 +1,17 @@
 // Counts heap allocations on the UDP query path in steady state (issue: zero per query).
-// This executable replaces the global operator new/delete with counting versions, which
-// is why it is not part of unit_auth. It drives exactly what io::UdpListener's fast path
-// does per datagram: Message::parse_into a per-thread message, then Responder::respond
-// into the socket slot's reused answer buffer (server::Dispatcher::fast adds only
-// checks on the parsed message).
-#include <atomic>
-#include <cstdlib>
-#include <new>
+// This executable replaces the global operator new/delete with counting versions
+// (counting_new.hpp), which is why it is not part of unit_auth. It drives exactly what
+// io::UdpListener's fast path does per datagram: Message::parse_into a per-thread message, then
+// Responder::respond into the socket slot's reused answer buffer (server::Dispatcher::fast adds
+// only checks on the parsed message).
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "../unit/auth/auth_fixture.hpp"
 #include "auth/responder.hpp"
+#include "counting_new.hpp"
 #include "wire/message.hpp"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  return ::operator new(n);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
-  return ::operator new(n, t);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace dnspush::auth::test {
 namespace {
@@ -60,12 +25,11 @@ struct Case {
 
 // The guard that the replacement is in effect: without it every test here passes vacuously.
 TEST(AllocationCounter, SeesAnAllocation) {
-  allocations = 0;
-  counting = true;
+  ::dnspush::test::alloc::start_counting();
   auto* p = new std::vector<int>(3);
-  counting = false;
+  const long n = ::dnspush::test::alloc::stop_counting();
   delete p;
-  EXPECT_EQ(allocations.load(), 2) << "the vector object and its elements";
+  EXPECT_EQ(n, 2) << "the vector object and its elements";
 }
 
 class QueryAllocations : public ::testing::TestWithParam<Case> {};
@@ -89,21 +53,17 @@ TEST_P(QueryAllocations, NoneInSteadyState) {
   const auto reference = answer;
   ASSERT_GT(reference.size(), 12u);
 
-  allocations = 0;
-  counting = true;
+  ::dnspush::test::alloc::start_counting();
   for (int i = 0; i < 100; ++i) answer_once();
-  counting = false;
-  EXPECT_EQ(allocations.load(), 0) << c.name;
+  EXPECT_EQ(::dnspush::test::alloc::stop_counting(), 0) << c.name;
   EXPECT_EQ(answer, reference) << "the same answer every time";
 
   // A new catalogue is picked up by the next query, once, and then costs nothing again.
   responder.set_catalogue(catalogue_of({example_zone()}));
   answer_once();
-  allocations = 0;
-  counting = true;
+  ::dnspush::test::alloc::start_counting();
   for (int i = 0; i < 10; ++i) answer_once();
-  counting = false;
-  EXPECT_EQ(allocations.load(), 0) << c.name << " after a catalogue change";
+  EXPECT_EQ(::dnspush::test::alloc::stop_counting(), 0) << c.name << " after a catalogue change";
 }
 
 INSTANTIATE_TEST_SUITE_P(

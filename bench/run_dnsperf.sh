@@ -22,12 +22,15 @@
 #   TRANSPORT    udp, tcp or dot (dnsperf -m)        (default: udp)
 #   PIN          1: each server on core 0 (taskset), the generator on core 1, WORKERS=1 unless set:
 #                the fairest comparison a 2-core machine gives (default: 0, unpinned)
+#   ANSWER_CACHE dnspushd's [limits] answer-cache: UDP answers kept per worker; 0 answers
+#                every query afresh, as Knot does (default: 1024, the server's default)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${DNSPUSH_BIN:-$SRC/build/bin}
 ZONE=$SRC/examples/example.test.zone
 ROUNDS=${ROUNDS:-3}
+ANSWER_CACHE=${ANSWER_CACHE:-1024}
 DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-4}
 WINDOW=${WINDOW:-100}
@@ -239,6 +242,8 @@ workers = $WORKERS
 [listen]
 dns = ["127.0.0.1:$port"]
 $tls_listen
+[limits]
+answer-cache = $ANSWER_CACHE
 $tls_conf
 [[zone]]
 origin = "example.test"
@@ -249,7 +254,7 @@ EOF
   PORT[dnspushd]=$port
   QPORT[dnspushd]=${tls_port:-$port}
   wait_ready dnspushd "$port"
-  echo "dnspushd pid ${PID[dnspushd]} on 127.0.0.1:$port${tls_port:+ (DoT $tls_port)}, $WORKERS workers"
+  echo "dnspushd (answer-cache $ANSWER_CACHE) pid ${PID[dnspushd]} on 127.0.0.1:$port${tls_port:+ (DoT $tls_port)}, $WORKERS workers"
 }
 
 # A realistic mix: existing names (A/AAAA/MX/TXT/SOA/NS), a CNAME, a wildcard, a referral,

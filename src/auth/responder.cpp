@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "auth/additional.hpp"
+#include "auth/answer_cache.hpp"
 #include "auth/lookup.hpp"
 #include "auth/response.hpp"
 #include "wire/reader.hpp"
@@ -153,6 +154,7 @@ struct ThreadScratch {
   std::shared_ptr<const SyntheticRecords> synthetic;
   LookupResult lookup;
   Plan plan;
+  AnswerCache answers;  // tagged with (responder, version): other responders' entries miss
 };
 
 ThreadScratch& scratch() {
@@ -189,6 +191,27 @@ const std::shared_ptr<const zone::Catalogue>& Responder::current() const {
     s.responder = id_;
   }
   return s.catalogue;
+}
+
+bool Responder::respond_from_cache(std::span<const std::uint8_t> query, const QueryContext& ctx,
+                                   std::vector<std::uint8_t>& out) const {
+  if (ctx.transport != Transport::kUdp || ctx.trailer_reserve != 0) return false;
+  ThreadScratch& s = scratch();
+  if (s.answers.size() == 0) return false;
+  return s.answers.find(id_, version_.load(std::memory_order_acquire), query, out);
+}
+
+void Responder::remember(std::span<const std::uint8_t> query, const QueryContext& ctx,
+                         std::span<const std::uint8_t> answer) const {
+  if (ctx.transport != Transport::kUdp || ctx.trailer_reserve != 0) return;
+  ThreadScratch& s = scratch();
+  // The entry is tagged with the version of the snapshot respond() used (current() loads
+  // the snapshot after reading the version, so the data is at least that new): a commit
+  // meanwhile only makes the entry miss. An answer that needed no snapshot (an error) is
+  // the same under any version.
+  if (s.responder != id_) return;
+  s.answers.resize(opts_.answer_cache);
+  s.answers.store(id_, s.version, query, answer);
 }
 
 const SyntheticRecords* Responder::current_synthetic() const {

@@ -373,6 +373,7 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     DNSPUSH_TRY(s.integer("max-pending-bytes", c.max_pending_bytes, 65537, 1LL << 32));
     // RFC 6891 §6.2.5: values below 512 are treated as 512.
     DNSPUSH_TRY(s.integer("udp-payload", c.udp_payload, 512, 65535));
+    DNSPUSH_TRY(s.integer("answer-cache", c.answer_cache, 0, 1 << 20));
     DNSPUSH_TRY(s.no_unknown_keys());
   }
   {

@@ -41,6 +41,11 @@ io::FastPath Dispatcher::fast(std::span<const std::uint8_t> query, const auth::Q
   const auto h = wire::Header::peek(query);
   if (!h || h->qr) return io::FastPath::kNoAnswer;  // no header, or a response
   if (h->opcode != wire::Opcode::QUERY) return io::FastPath::kDeferred;
+  // The same question asked again over UDP, nothing changed since: the answer kept.
+  if (responder_.respond_from_cache(query, ctx, out)) {
+    if (metrics_) metrics_->add(Counter::kQueries, query_label(ctx, out));
+    return io::FastPath::kAnswered;
+  }
   // Parsed into a per-thread message whose vectors keep their capacity: no allocation.
   thread_local wire::Message m;
   const bool parsed = wire::Message::parse_into(query, m).has_value();
@@ -53,6 +58,7 @@ io::FastPath Dispatcher::fast(std::span<const std::uint8_t> query, const auth::Q
   }
   const bool answered =
       parsed ? responder_.respond(m, ctx, out) : responder_.respond(query, ctx, out);
+  if (answered && parsed) responder_.remember(query, ctx, out);
   if (answered && metrics_) metrics_->add(Counter::kQueries, query_label(ctx, out));
   return answered ? io::FastPath::kAnswered : io::FastPath::kNoAnswer;
 }

@@ -93,6 +93,7 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   auth::ResponderOptions ro;
   ro.default_udp_payload = config.udp_payload;
   ro.max_udp_payload = config.udp_payload;
+  ro.answer_cache = config.answer_cache;
   ro.synthetic = discovery_records(config);
   auto impl = std::make_unique<Impl>(std::move(config), ro);
   const Config& c = impl->config;

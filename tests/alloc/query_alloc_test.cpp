@@ -66,6 +66,47 @@ TEST_P(QueryAllocations, NoneInSteadyState) {
   EXPECT_EQ(::dnspush::test::alloc::stop_counting(), 0) << c.name << " after a catalogue change";
 }
 
+// The server's UDP fast path with the answer cache (answer_cache.hpp): a miss answers
+// and keeps the answer, a hit copies it; once the entry exists neither allocates.
+TEST_P(QueryAllocations, NoneThroughTheAnswerCache) {
+  const Case& c = GetParam();
+  Responder responder;
+  responder.set_catalogue(catalogue_of({example_zone(), kid_zone()}));
+  QueryOptions o;
+  if (c.edns) o.edns = edns(1232);
+  const Bytes query = make_query(c.qname, c.qtype, o);
+  QueryContext ctx;
+  ctx.transport = Transport::kUdp;
+  std::vector<std::uint8_t> answer;
+  wire::Message scratch;
+  int hits = 0;
+  auto answer_once = [&] {
+    if (responder.respond_from_cache(query, ctx, answer)) {
+      ++hits;
+      return;
+    }
+    ASSERT_TRUE(wire::Message::parse_into(query, scratch).has_value());
+    ASSERT_TRUE(responder.respond(scratch, ctx, answer));
+    responder.remember(query, ctx, answer);
+  };
+  for (int i = 0; i < 3; ++i) answer_once();
+  const auto reference = answer;
+  hits = 0;
+  ::dnspush::test::alloc::start_counting();
+  for (int i = 0; i < 100; ++i) answer_once();
+  EXPECT_EQ(::dnspush::test::alloc::stop_counting(), 0) << c.name;
+  EXPECT_EQ(hits, 100) << c.name;
+  EXPECT_EQ(answer, reference) << "the same answer every time";
+  // A new snapshot: one miss refills the entry in place, then hits again.
+  responder.set_catalogue(catalogue_of({example_zone(), kid_zone()}));
+  answer_once();
+  hits = 0;
+  ::dnspush::test::alloc::start_counting();
+  for (int i = 0; i < 10; ++i) answer_once();
+  EXPECT_EQ(::dnspush::test::alloc::stop_counting(), 0) << c.name << " after a catalogue change";
+  EXPECT_EQ(hits, 10);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     UdpQueries, QueryAllocations,
     ::testing::Values(Case{"positive A", "www.example.", RRType::A, true},

@@ -9,12 +9,16 @@ With DNSPUSH_UPDATE_PEER=named the same tests run against BIND's named as the pr
 (the reference the expectations were checked against)."""
 
 import os
+import socket
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import update_helpers as uh  # noqa: E402
+
+import dns.message  # noqa: E402
+import dns.rdatatype  # noqa: E402
 
 
 @unittest.skipUnless(uh.have_tools("nsupdate"), "needs BIND (bind9, bind9-dnsutils)")
@@ -49,6 +53,41 @@ class NsupdateTest(unittest.TestCase):
     def rdatas(self, name, rtype):
         a = self.server.dig(name, rtype)
         return a.status, a.rdatas("ANSWER", rtype, name)
+
+    def ask_udp(self, sock, qname, rtype, qid):
+        """The same query bytes each time for one (qname, rtype, qid): what dnspushd's UDP
+        answer cache keys on (docs/CONFIG.md answer-cache); one socket, so one worker."""
+        q = dns.message.make_query(qname, rtype, use_edns=0, payload=1232)
+        q.id = qid
+        sock.sendto(q.to_wire(), ("127.0.0.1", self.port))
+        r = dns.message.from_wire(sock.recv(65535))
+        self.assertEqual(r.id, qid)
+        return r
+
+    def test_a_repeated_udp_question_sees_each_change_at_once(self):
+        # The answer cache must never outlive the zone data: every commit is seen by the
+        # very next identical query, and the question's case is echoed per query.
+        name = "cached.example.test"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(5)
+
+            def addresses(qname=name, qid=7):
+                r = self.ask_udp(sock, qname, "A", qid)
+                return sorted(rd.address for rrset in r.answer for rd in rrset)
+
+            for qid in (7, 7, 8):
+                self.assertEqual(addresses(qid=qid), [])
+            self.assertUpdate("NOERROR", "update add %s 300 A 192.0.2.71" % name)
+            self.assertEqual(addresses(), ["192.0.2.71"])
+            self.assertEqual(addresses(qid=9), ["192.0.2.71"])
+            self.assertUpdate("NOERROR", "update add %s 300 A 192.0.2.72" % name)
+            self.assertEqual(addresses(), ["192.0.2.71", "192.0.2.72"])
+            r = self.ask_udp(sock, "CaChEd.Example.TEST", "A", 10)
+            self.assertEqual(str(r.question[0].name), "CaChEd.Example.TEST.")
+            self.assertEqual(len(r.answer[0]), 2)
+            self.assertUpdate("NOERROR", "update delete %s A" % name)
+            self.assertEqual(addresses(), [])
+            self.assertEqual(addresses("CaChEd.Example.TEST", 10), [])
 
     # Changes ------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ max-connections = 100
 max-connections-per-address = 10
 max-pending-bytes = 100000
 udp-payload = 1400
+answer-cache = 0
 [[zone]]
 origin = "example.test"
 file = "zones/example.test.zone"
@@ -70,6 +71,7 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c->max_connections_per_address, 10u);
   EXPECT_EQ(c->max_pending_bytes, 100000u);
   EXPECT_EQ(c->udp_payload, 1400);
+  EXPECT_EQ(c->answer_cache, 0u);
   ASSERT_EQ(c->zones.size(), 2u);
   EXPECT_EQ(c->zones[0].origin, "example.test");
 }
@@ -98,6 +100,7 @@ TEST(Config, DefaultsForAbsentSections) {
   EXPECT_EQ(c->max_connections_per_address, 1000u);
   EXPECT_EQ(c->max_pending_bytes, 262144u);
   EXPECT_EQ(c->udp_payload, 1232);
+  EXPECT_EQ(c->answer_cache, 1024u);
   EXPECT_TRUE(c->tls_certificate.empty());
   EXPECT_TRUE(c->tls_own_records);
   EXPECT_TRUE(c->zones.empty());
@@ -136,6 +139,8 @@ TEST(Config, ValuesAreChecked) {
   EXPECT_NE(error_of(m + "[server]\nworkers = \"2\"\n").find("server.workers: expected an integer"),
             std::string::npos);
   EXPECT_NE(error_of(m + "[limits]\nudp-payload = 100\n").find("limits.udp-payload"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "[limits]\nanswer-cache = 2000000\n").find("limits.answer-cache"),
             std::string::npos);
   EXPECT_NE(error_of(m + "[limits]\nmax-connections = 0\n").find("limits.max-connections"),
             std::string::npos);

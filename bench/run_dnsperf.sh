@@ -330,7 +330,7 @@ cpu_ticks() {  # pid: utime + stime of the whole process (all threads), in clock
 }
 
 run_one() {  # server round
-  local s=$1 round=$2 out qps lat lost bad t0 t1 c0 c1 cpu
+  local s=$1 round=$2 out qps lat lost bad t0 t1 c0 c1 cpu completed us
   out=$WORK/$GEN-$s-$round.txt
   # The server's CPU over the run, in % of one core: near 100 x WORKERS the server is
   # the bottleneck; well below, the generator is (as dnsperf was with PIN=1).
@@ -349,20 +349,25 @@ run_one() {  # server round
   qps=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out")
   lat=$(awk '/Average Latency \(s\):/ && !seen {printf "%.3f", $4 * 1000; seen = 1}' "$out")
   lost=$(awk '/Queries lost:/ {print $3}' "$out")
+  # The server's CPU per answered query: the measure that holds when the generator, not
+  # the server, sets the pace (then q/s only says both kept up).
+  completed=$(awk '/Queries completed:/ {print $3}' "$out")
+  us=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v n="${completed:-0}" \
+    'BEGIN {printf "%.2f", (n > 0 ? 1e6 * c / hz / n : 0)}')
   if [[ -z "$qps" ]]; then
     echo "run_dnsperf: no result from $GEN for $s:" >&2
     cat "$out" >&2
     exit 1
   fi
-  printf 'round %d  %-9s %10s q/s   avg latency %7s ms   lost %-6s server cpu %3s%%   load %s\n' \
-    "$round" "$s" "$qps" "$lat" "$lost" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+  printf 'round %d  %-9s %10s q/s   avg latency %7s ms   lost %-6s server cpu %3s%% (%s us/query)   load %s\n' \
+    "$round" "$s" "$qps" "$lat" "$lost" "$cpu" "$us" "$(cut -d' ' -f1 /proc/loadavg)"
   grep -E 'Response codes:|Latency percentiles|Generator CPU' "$out" | sed 's/^ */          /'
   # udp_load checks that each answer asks the question its query asked.
   bad=$(awk '/Queries mismatched:/ {print $3}' "$out")
   if [[ -n "$bad" && "$bad" != 0 ]]; then
     echo "          WARNING: $bad answers did not match their query's question"
   fi
-  RESULTS+=("$s $qps $lat")
+  RESULTS+=("$s $qps $lat $us")
 }
 
 [[ $PIN == 1 ]] && echo "pinned: servers on core 0, $GEN on core 1"
@@ -395,3 +400,24 @@ for s in $SERVERS; do
   done
   echo
 done
+
+# The ratio of each round (dnspushd over the peer run right after it) and their median:
+# the machine's speed drifts by tens of percent within minutes, so adjacent runs are the
+# fairest pairs and the median the figure least moved by one disturbed round.
+peer=""
+for s in $SERVERS; do [[ $s != dnspushd ]] && peer=$s && break; done
+if [[ " $SERVERS " == *" dnspushd "* && -n $peer ]]; then
+  ours=() theirs=() ours_us=() theirs_us=()
+  for r in "${RESULTS[@]}"; do
+    set -- $r
+    [[ $1 == dnspushd ]] && ours+=("$2") && ours_us+=("$4")
+    [[ $1 == "$peer" ]] && theirs+=("$2") && theirs_us+=("$4")
+  done
+  median() { sort -n | awk '{ r[NR] = $1 } END { printf "%.2f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'; }
+  ratios=$(paste <(printf '%s\n' "${ours[@]}") <(printf '%s\n' "${theirs[@]}") |
+    awk '{ printf "%.2f\n", $1 / $2 }')
+  echo "  q/s ratio per round (dnspushd / $peer): $(echo $ratios); median $(echo "$ratios" | median)"
+  ratios=$(paste <(printf '%s\n' "${theirs_us[@]}") <(printf '%s\n' "${ours_us[@]}") |
+    awk '{ printf "%.2f\n", ($2 > 0 ? $1 / $2 : 0) }')
+  echo "  CPU per query, $peer / dnspushd, per round: $(echo $ratios); median $(echo "$ratios" | median)"
+fi

@@ -4,20 +4,23 @@
 // after having grown past kKeep slots it gives its buffer back (a burst of PUSH messages
 // does not pin memory), while a small buffer is kept to avoid an allocation per message.
 //
-// `Spare` (optional): a function giving this thread's spare buffer. clear() then hands its
-// buffer (up to kMaxSpare slots) to the spare instead of freeing it, and a Fifo that must
+// `Spare` (optional): a type whose static slots() gives this thread's spare buffer. clear() then
+// hands its buffer (up to kMaxSpare slots) to the spare instead of freeing it, and a Fifo that must
 // grow takes the spare when it is larger: queues that empty after each message or burst
 // (a session's events, its answers) cost no allocation per message in steady state, and
 // an idle one no more memory than without.
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace dnspush::dso {
 
-template <class T, std::vector<T>& (*Spare)() = nullptr>
+struct NoSpare {};
+
+template <class T, class Spare = NoSpare>
 class Fifo {
  public:
   bool empty() const { return size_ == 0; }
@@ -38,9 +41,9 @@ class Fifo {
     return v;
   }
   void clear() {
-    if constexpr (Spare != nullptr) {
+    if constexpr (kSpared) {
       // The larger buffer becomes the spare (a burst's size is likely to come again).
-      std::vector<T>& spare = Spare();
+      std::vector<T>& spare = Spare::slots();
       if (buf_.size() > spare.size() && buf_.size() <= kMaxSpare) {
         for (T& slot : buf_) slot = T{};
         spare.swap(buf_);  // the smaller one is freed below
@@ -53,17 +56,19 @@ class Fifo {
  private:
   static constexpr std::size_t kKeep = 8;
   static constexpr std::size_t kMaxSpare = 64;
+  static constexpr bool kSpared = !std::is_same_v<Spare, NoSpare>;
   void grow() {
     std::vector<T> next;
-    if constexpr (Spare != nullptr) {
-      if (Spare().size() > buf_.size()) next.swap(Spare());  // all its slots are empty
+    if constexpr (kSpared) {
+      if (Spare::slots().size() > buf_.size())
+        next.swap(Spare::slots());  // all its slots are empty
     }
     if (next.empty()) next.resize(buf_.empty() ? 4 : buf_.size() * 2);
     for (std::size_t i = 0; i < size_; ++i) next[i] = std::move(buf_[(head_ + i) % buf_.size()]);
-    if constexpr (Spare != nullptr) {
-      if (Spare().empty() && !buf_.empty()) {
+    if constexpr (kSpared) {
+      if (Spare::slots().empty() && !buf_.empty()) {
         for (T& slot : buf_) slot = T{};
-        Spare().swap(buf_);
+        Spare::slots().swap(buf_);
       }
     }
     buf_ = std::move(next);

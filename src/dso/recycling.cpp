@@ -33,12 +33,12 @@ void give_back(std::vector<std::uint8_t>&& b) {
   kept.kept[kept.count++] = std::move(b);
 }
 
-std::vector<Event>& spare_event_slots() {
+std::vector<Event>& EventSpare::slots() {
   thread_local std::vector<Event> spare;
   return spare;
 }
 
-std::vector<Frame>& spare_frame_slots() {
+std::vector<Frame>& FrameSpare::slots() {
   thread_local std::vector<Frame> spare;
   return spare;
 }

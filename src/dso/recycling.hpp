@@ -27,7 +27,11 @@ std::vector<std::uint8_t> copy_message(std::span<const std::uint8_t> b);
 // Keeps `b`'s buffer for a later copy_message on this thread (or frees it).
 void give_back(std::vector<std::uint8_t>&& b);
 // This thread's spare queue slots (the Fifos of Session::events_ and Session::out_).
-std::vector<Event>& spare_event_slots();
-std::vector<Frame>& spare_frame_slots();
+struct EventSpare {
+  static std::vector<Event>& slots();
+};
+struct FrameSpare {
+  static std::vector<Frame>& slots();
+};
 
 }  // namespace dnspush::dso

@@ -292,9 +292,9 @@ class Session {
   std::array<std::uint16_t, kRecentlyEnded> ended_{};
   std::size_t ended_next_ = 0;
 
-  Fifo<Frame, &spare_frame_slots> out_;
+  Fifo<Frame, FrameSpare> out_;
   std::size_t queued_bytes_ = 0;
-  Fifo<Event, &spare_event_slots> events_;
+  Fifo<Event, EventSpare> events_;
 };
 
 }  // namespace dnspush::dso

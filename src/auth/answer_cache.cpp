@@ -28,14 +28,14 @@ std::uint64_t AnswerCache::hash_of(std::span<const std::uint8_t> key) {
   return h ^ (h >> 29);
 }
 
-bool AnswerCache::find(std::uint64_t owner, std::uint64_t version,
+bool AnswerCache::find(std::uint64_t owner, std::uint64_t version, std::uint64_t context,
                        std::span<const std::uint8_t> query, std::vector<std::uint8_t>& out) const {
   if (slots_.empty() || query.size() < 12 || query.size() - 2 > kMaxKey) return false;
   const auto key = query.subspan(2);
-  const std::uint64_t h = hash_of(key);
+  const std::uint64_t h = hash_of(key) ^ context * 0x9e3779b97f4a7c15ULL;
   const Slot& s = slots_[h & (slots_.size() - 1)];
-  if (s.owner != owner || s.version != version || s.hash != h || s.key.size() != key.size() ||
-      std::memcmp(s.key.data(), key.data(), key.size()) != 0) {
+  if (s.owner != owner || s.version != version || s.context != context || s.hash != h ||
+      s.key.size() != key.size() || std::memcmp(s.key.data(), key.data(), key.size()) != 0) {
     return false;
   }
   out.assign(s.answer.begin(), s.answer.end());
@@ -44,17 +44,18 @@ bool AnswerCache::find(std::uint64_t owner, std::uint64_t version,
   return true;
 }
 
-void AnswerCache::store(std::uint64_t owner, std::uint64_t version,
+void AnswerCache::store(std::uint64_t owner, std::uint64_t version, std::uint64_t context,
                         std::span<const std::uint8_t> query, std::span<const std::uint8_t> answer) {
   if (slots_.empty() || query.size() < 12 || query.size() - 2 > kMaxKey || answer.size() < 12 ||
       answer.size() > kMaxAnswer) {
     return;
   }
   const auto key = query.subspan(2);
-  const std::uint64_t h = hash_of(key);
+  const std::uint64_t h = hash_of(key) ^ context * 0x9e3779b97f4a7c15ULL;
   Slot& s = slots_[h & (slots_.size() - 1)];
   s.owner = owner;
   s.version = version;
+  s.context = context;
   s.hash = h;
   s.key.assign(key.begin(), key.end());
   s.answer.assign(answer.begin(), answer.end());

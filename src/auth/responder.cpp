@@ -193,17 +193,30 @@ const std::shared_ptr<const zone::Catalogue>& Responder::current() const {
   return s.catalogue;
 }
 
+namespace {
+
+// What of the context an answer depends on besides the query's bytes: the transport (size
+// limit, padding over TLS) and the idle timeout an edns-tcp-keepalive answer states.
+std::uint64_t answer_context(const QueryContext& ctx) {
+  const auto idle =
+      static_cast<std::uint64_t>(std::max<long long>(ctx.tcp_idle_timeout.count(), 0));
+  return (idle << 2) | static_cast<std::uint64_t>(ctx.transport);
+}
+
+}  // namespace
+
 bool Responder::respond_from_cache(std::span<const std::uint8_t> query, const QueryContext& ctx,
                                    std::vector<std::uint8_t>& out) const {
-  if (ctx.transport != Transport::kUdp || ctx.trailer_reserve != 0) return false;
+  if (ctx.trailer_reserve != 0) return false;
   ThreadScratch& s = scratch();
   if (s.answers.size() == 0) return false;
-  return s.answers.find(id_, version_.load(std::memory_order_acquire), query, out);
+  return s.answers.find(id_, version_.load(std::memory_order_acquire), answer_context(ctx), query,
+                        out);
 }
 
 void Responder::remember(std::span<const std::uint8_t> query, const QueryContext& ctx,
                          std::span<const std::uint8_t> answer) const {
-  if (ctx.transport != Transport::kUdp || ctx.trailer_reserve != 0) return;
+  if (ctx.trailer_reserve != 0) return;
   ThreadScratch& s = scratch();
   // The entry is tagged with the version of the snapshot respond() used (current() loads
   // the snapshot after reading the version, so the data is at least that new): a commit
@@ -211,7 +224,7 @@ void Responder::remember(std::span<const std::uint8_t> query, const QueryContext
   // the same under any version.
   if (s.responder != id_) return;
   s.answers.resize(opts_.answer_cache);
-  s.answers.store(id_, s.version, query, answer);
+  s.answers.store(id_, s.version, answer_context(ctx), query, answer);
 }
 
 const SyntheticRecords* Responder::current_synthetic() const {

@@ -28,7 +28,7 @@ struct ResponderOptions {
   std::uint16_t max_udp_payload = 1232;      // cap on what a client's EDNS may ask for
   // Answered where the zone has nothing of its own (DNS Push discovery, synthetic.hpp).
   std::shared_ptr<const SyntheticRecords> synthetic;
-  // UDP answers kept per thread for respond_from_cache (answer_cache.hpp); 0: none.
+  // Answers kept per thread for respond_from_cache (answer_cache.hpp); 0: none.
   std::size_t answer_cache = 1024;
 };
 
@@ -53,9 +53,9 @@ class Responder {
   bool respond(const wire::Message& query, const QueryContext& ctx,
                std::vector<std::uint8_t>& out) const;
 
-  // UDP: the answer this thread gave to the same query bytes (after the ID) from the
-  // snapshot still current, with this query's ID (answer_cache.hpp). False when there is
-  // none: answer with respond(), then remember() the answer.
+  // The answer this thread gave to the same query bytes (after the ID) over the same
+  // transport from the snapshot still current, with this query's ID (answer_cache.hpp).
+  // False when there is none: answer with respond(), then remember() the answer.
   bool respond_from_cache(std::span<const std::uint8_t> query, const QueryContext& ctx,
                           std::vector<std::uint8_t>& out) const;
   // Keeps `answer`, which respond() just gave `query` on this thread, for

@@ -151,7 +151,7 @@ struct Config {
   std::size_t max_connections_per_address = 1000;
   std::size_t max_pending_bytes = 262144;
   std::uint16_t udp_payload = 1232;
-  std::size_t answer_cache = 1024;  // UDP answers kept per worker thread (0: none)
+  std::size_t answer_cache = 1024;  // answers kept per worker thread (0: none)
 
   // [push]
   PushSettings push;

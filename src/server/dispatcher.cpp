@@ -41,7 +41,8 @@ io::FastPath Dispatcher::fast(std::span<const std::uint8_t> query, const auth::Q
   const auto h = wire::Header::peek(query);
   if (!h || h->qr) return io::FastPath::kNoAnswer;  // no header, or a response
   if (h->opcode != wire::Opcode::QUERY) return io::FastPath::kDeferred;
-  // The same question asked again over UDP, nothing changed since: the answer kept.
+  // The same question asked again on this transport, nothing changed since: the answer
+  // kept. (Never a transfer or a signed query: their answers are not kept below.)
   if (responder_.respond_from_cache(query, ctx, out)) {
     if (metrics_) metrics_->add(Counter::kQueries, query_label(ctx, out));
     return io::FastPath::kAnswered;

@@ -64,6 +64,41 @@ class NsupdateTest(unittest.TestCase):
         self.assertEqual(r.id, qid)
         return r
 
+    def ask_tcp(self, sock, qname, rtype, qid):
+        """As ask_udp, on one TCP connection (RFC 7766 §8 framing)."""
+        q = dns.message.make_query(qname, rtype, use_edns=0, payload=1232)
+        q.id = qid
+        wire = q.to_wire()
+        sock.sendall(len(wire).to_bytes(2, "big") + wire)
+
+        def exactly(n):
+            b = b""
+            while len(b) < n:
+                chunk = sock.recv(n - len(b))
+                self.assertTrue(chunk, "connection closed")
+                b += chunk
+            return b
+
+        r = dns.message.from_wire(exactly(int.from_bytes(exactly(2), "big")))
+        self.assertEqual(r.id, qid)
+        return r
+
+    def test_a_repeated_tcp_question_sees_each_change_at_once(self):
+        # The answer cache keeps TCP answers too (apart from UDP ones): same rule.
+        name = "cached-tcp.example.test"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+
+            def addresses(qid=7):
+                r = self.ask_tcp(sock, name, "A", qid)
+                return sorted(rd.address for rrset in r.answer for rd in rrset)
+
+            for qid in (7, 7, 8):
+                self.assertEqual(addresses(qid), [])
+            self.assertUpdate("NOERROR", "update add %s 300 A 192.0.2.81" % name)
+            self.assertEqual(addresses(), ["192.0.2.81"])
+            self.assertUpdate("NOERROR", "update delete %s A" % name)
+            self.assertEqual(addresses(), [])
+
     def test_a_repeated_udp_question_sees_each_change_at_once(self):
         # The answer cache must never outlive the zone data: every commit is seen by the
         # very next identical query, and the question's case is echoed per query.

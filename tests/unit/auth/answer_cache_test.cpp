@@ -1,7 +1,8 @@
-// The per-thread UDP answer cache (answer_cache.hpp) and the responder's use of it: a
-// kept answer is exactly what respond() would give, with the new query's ID; any new
-// snapshot (commit, synthetic records) makes it miss; only UDP answers without a trailer
-// are kept; queries differing in any byte after the ID (case, flags, EDNS) are apart.
+// The per-thread answer cache (answer_cache.hpp) and the responder's use of it: a kept
+// answer is exactly what respond() would give, with the new query's ID; any new snapshot
+// (commit, synthetic records) makes it miss; answers with a trailer are never kept;
+// transports, idle timeouts and queries differing in any byte after the ID (case, flags,
+// EDNS) are kept apart.
 #include "auth/answer_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -30,40 +31,41 @@ TEST(AnswerCache, KeepsAnswersByTheBytesAfterTheIdAndPutsTheNewIdIn) {
   Bytes answer = q;
   answer[2] |= 0x80;
   answer.push_back(7);
-  c.store(1, 5, q, answer);
+  c.store(1, 5, 0, q, answer);
   Bytes out;
-  ASSERT_TRUE(c.find(1, 5, with_id(q, 0xBEEF), out));
+  ASSERT_TRUE(c.find(1, 5, 0, with_id(q, 0xBEEF), out));
   EXPECT_EQ(out[0], 0xBE);
   EXPECT_EQ(out[1], 0xEF);
   EXPECT_TRUE(std::equal(out.begin() + 2, out.end(), answer.begin() + 2, answer.end()));
-  EXPECT_FALSE(c.find(1, 6, q, out)) << "another version";
-  EXPECT_FALSE(c.find(2, 5, q, out)) << "another responder";
+  EXPECT_FALSE(c.find(1, 6, 0, q, out)) << "another version";
+  EXPECT_FALSE(c.find(1, 5, 1, q, out)) << "another context";
+  EXPECT_FALSE(c.find(2, 5, 0, q, out)) << "another responder";
   Bytes other = q;
   other.back() ^= 1;  // the class: another question
-  EXPECT_FALSE(c.find(1, 5, other, out));
-  EXPECT_FALSE(c.find(1, 5, std::span(q).first(11), out)) << "shorter than a header";
+  EXPECT_FALSE(c.find(1, 5, 0, other, out));
+  EXPECT_FALSE(c.find(1, 5, 0, std::span(q).first(11), out)) << "shorter than a header";
 }
 
 TEST(AnswerCache, BoundsWhatItKeeps) {
   AnswerCache c;
   Bytes out;
   const Bytes q = make_query("www.example.", RRType::A);
-  c.store(1, 1, q, q);
-  EXPECT_FALSE(c.find(1, 1, q, out)) << "size 0 keeps nothing";
+  c.store(1, 1, 0, q, q);
+  EXPECT_FALSE(c.find(1, 1, 0, q, out)) << "size 0 keeps nothing";
   c.resize(4);
-  c.store(1, 1, q, Bytes(AnswerCache::kMaxAnswer + 1, 0));
-  EXPECT_FALSE(c.find(1, 1, q, out)) << "answer too large";
+  c.store(1, 1, 0, q, Bytes(AnswerCache::kMaxAnswer + 1, 0));
+  EXPECT_FALSE(c.find(1, 1, 0, q, out)) << "answer too large";
   Bytes long_query = q;
   long_query.resize(AnswerCache::kMaxKey + 3, 0);
-  c.store(1, 1, long_query, q);
-  EXPECT_FALSE(c.find(1, 1, long_query, out)) << "query too large";
+  c.store(1, 1, 0, long_query, q);
+  EXPECT_FALSE(c.find(1, 1, 0, long_query, out)) << "query too large";
   // Direct-mapped: with one slot, the newest key is the one kept.
   c.resize(1);
   const Bytes q2 = make_query("mail.example.", RRType::A);
-  c.store(1, 1, q, q);
-  c.store(1, 1, q2, q2);
-  EXPECT_FALSE(c.find(1, 1, q, out));
-  EXPECT_TRUE(c.find(1, 1, q2, out));
+  c.store(1, 1, 0, q, q);
+  c.store(1, 1, 0, q2, q2);
+  EXPECT_FALSE(c.find(1, 1, 0, q, out));
+  EXPECT_TRUE(c.find(1, 1, 0, q2, out));
 }
 
 class ResponderCacheTest : public ResponderTest {
@@ -125,21 +127,32 @@ TEST_F(ResponderCacheTest, ACommitOrNewSyntheticRecordsMakeEveryEntryMiss) {
   EXPECT_FALSE(hit) << "a configuration reload's records are a new snapshot too";
 }
 
-TEST_F(ResponderCacheTest, OnlyUdpAnswersWithoutATrailerAreKept) {
-  const Bytes q = make_query("www.example.", RRType::A);
-  bool hit = true;
-  for (const QueryContext& ctx : {tcp(), tls()}) {
-    serve(q, ctx);
-    serve(q, ctx, &hit);
-    EXPECT_FALSE(hit);
-  }
+TEST_F(ResponderCacheTest, TransportsAndIdleTimeoutsAreKeptApartAndTrailersNever) {
+  QueryOptions o;
+  o.edns = edns(1232, {wire::EdnsOption{wire::edns_option::kTcpKeepalive, {}}});
+  const Bytes big = make_query("big.example.", RRType::TXT, o);  // truncated over UDP only
   QueryContext signed_ctx = udp();
   signed_ctx.trailer_reserve = 100;
-  serve(q, signed_ctx);
-  serve(q, signed_ctx, &hit);
-  EXPECT_FALSE(hit);
-  serve(q, udp(), &hit);
-  EXPECT_FALSE(hit) << "what TCP, TLS and TSIG answered was not kept for UDP either";
+  bool hit = true;
+  serve(big, signed_ctx);
+  serve(big, signed_ctx, &hit);
+  EXPECT_FALSE(hit) << "an answer that gets a TSIG record is never kept";
+  const QueryContext contexts[] = {udp(), tcp(std::chrono::milliseconds(10000)),
+                                   tcp(std::chrono::milliseconds(20000)),
+                                   tls(std::chrono::milliseconds(10000))};
+  for (const QueryContext& ctx : contexts) {
+    serve(big, ctx, &hit);
+    EXPECT_FALSE(hit) << "nothing kept for this context yet";
+  }
+  for (const QueryContext& ctx : contexts) {
+    const Bytes again = with_id(big, 99);
+    const Bytes out = serve(again, ctx, &hit);
+    EXPECT_TRUE(hit);
+    EXPECT_EQ(out, raw(again, ctx)) << "each context's own answer (size, keepalive value)";
+  }
+  EXPECT_NE(raw(big, udp()), raw(big, tcp(std::chrono::milliseconds(10000))));
+  EXPECT_NE(raw(big, tcp(std::chrono::milliseconds(10000))),
+            raw(big, tcp(std::chrono::milliseconds(20000))));
 }
 
 TEST_F(ResponderCacheTest, QueriesDifferingAfterTheIdAreAnsweredApart) {

@@ -32,19 +32,26 @@ TEST(AllocationCounter, SeesAnAllocation) {
   EXPECT_EQ(n, 2) << "the vector object and its elements";
 }
 
-class QueryAllocations : public ::testing::TestWithParam<Case> {};
+// One case's responder, query and the buffers the UDP listener reuses between queries.
+class QueryAllocations : public ::testing::TestWithParam<Case> {
+ protected:
+  QueryAllocations() : c(GetParam()) {
+    responder.set_catalogue(catalogue_of({example_zone(), kid_zone()}));
+    QueryOptions o;
+    if (c.edns) o.edns = edns(1232);
+    query = make_query(c.qname, c.qtype, o);
+    ctx.transport = Transport::kUdp;
+  }
 
-TEST_P(QueryAllocations, NoneInSteadyState) {
-  const Case& c = GetParam();
+  const Case& c;
   Responder responder;
-  responder.set_catalogue(catalogue_of({example_zone(), kid_zone()}));
-  QueryOptions o;
-  if (c.edns) o.edns = edns(1232);
-  const Bytes query = make_query(c.qname, c.qtype, o);
+  Bytes query;
   QueryContext ctx;
-  ctx.transport = Transport::kUdp;
   std::vector<std::uint8_t> answer;  // the socket slot's buffer, reused
   wire::Message scratch;
+};
+
+TEST_P(QueryAllocations, NoneInSteadyState) {
   auto answer_once = [&] {
     ASSERT_TRUE(wire::Message::parse_into(query, scratch).has_value());
     ASSERT_TRUE(responder.respond(scratch, ctx, answer));
@@ -69,16 +76,6 @@ TEST_P(QueryAllocations, NoneInSteadyState) {
 // The server's UDP fast path with the answer cache (answer_cache.hpp): a miss answers
 // and keeps the answer, a hit copies it; once the entry exists neither allocates.
 TEST_P(QueryAllocations, NoneThroughTheAnswerCache) {
-  const Case& c = GetParam();
-  Responder responder;
-  responder.set_catalogue(catalogue_of({example_zone(), kid_zone()}));
-  QueryOptions o;
-  if (c.edns) o.edns = edns(1232);
-  const Bytes query = make_query(c.qname, c.qtype, o);
-  QueryContext ctx;
-  ctx.transport = Transport::kUdp;
-  std::vector<std::uint8_t> answer;
-  wire::Message scratch;
   int hits = 0;
   auto answer_once = [&] {
     if (responder.respond_from_cache(query, ctx, answer)) {

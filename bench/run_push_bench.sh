@@ -17,6 +17,7 @@
 #   RATE          UPDATEs per second                          (default: 10000/N, in [1, 20])
 #   QUIET         seconds of the one-change CPU window (0: off)  (default: 60)
 #   POLL          seconds of each polling run (0: off)        (default: 60)
+#   SEND_BATCH    dnspushd's [limits] send-batch (0: one send(2) per delivery)  (default: 256)
 #   WORKERS       server threads                              (default: nproc)
 #   STATE_TMP     where server state lives                    (default: /dev/shm)
 #   SMOKE=1       quick check: N=10, 3 changes, 2 s windows, strict
@@ -31,6 +32,7 @@ EXTRA=${EXTRA-"5000:10"}
 ROUNDS=${ROUNDS:-1}
 QUIET=${QUIET:-60}
 POLL=${POLL:-60}
+SEND_BATCH=${SEND_BATCH:-256}
 WORKERS=${WORKERS:-$(nproc)}
 STATE_TMP=${STATE_TMP:-/dev/shm}
 STRICT=()
@@ -106,6 +108,7 @@ tls = ["127.0.0.1:$TLS_PORT"]
 max-connections = 19500
 max-connections-per-address = 1000
 tls-handshake-timeout-ms = 10000
+send-batch = $SEND_BATCH
 [push]
 max-sessions = 19500
 max-sessions-per-address = 1000

@@ -10,7 +10,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config g++ clang-14 libclang-rt-14-dev clang-format
   # libraries
-  libasio-dev libssl-dev libknot-dev liblmdb-dev libcli11-dev libtomlplusplus-dev
+  libasio-dev libssl-dev libknot-dev liblmdb-dev liburing-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev
   # test peers and tools

@@ -112,7 +112,13 @@ struct ServerOptions {
   std::size_t max_connections_per_address = 1000;
   std::size_t max_pending_bytes = 256 * 1024;  // queued answers per connection; then close
   std::size_t max_outstanding = 64;            // pipelined requests per connection
-  SyncHandler fast_path;                       // optional, tried before the AsyncHandler
+  // Sends of one fan-out slice handed to the kernel together through io_uring, up to this
+  // many per system call (io/send_batch.hpp); 0, or no io_uring: one send(2) each.
+  unsigned send_batch = 256;
+  // SO_SNDBUF of accepted TCP and TLS connections (0: the kernel's, which grows with the
+  // connection up to net.ipv4.tcp_wmem's maximum). BIND's tcp-send-buffer.
+  std::size_t tcp_send_buffer = 0;
+  SyncHandler fast_path;  // optional, tried before the AsyncHandler
   // DSO (RFC 8490): on the TLS listeners when `session_app` is set; on plain TCP only
   // with dso_on_tcp (tests and tools that cannot do TLS).
   SessionAppFactory session_app;

@@ -75,6 +75,11 @@ class WorkerLink {
   // starts writing it. False when the connection is gone, has no DSO session, or was
   // closed for it (a slow reader past its queue bound: dso::CloseReason::kSlowReader).
   virtual bool send_unidirectional(ConnectionId id, const dso::Frame& frame) = 0;
+  // Between these two, sends to many connections may go to the kernel together (one
+  // system call for a slice of a fan-out: io/send_batch.hpp); end_send_batch() has them
+  // all sent. Nothing changes for the caller: order and backpressure stay per connection.
+  virtual void begin_send_batch() {}
+  virtual void end_send_batch() {}
   // The number of long-lived operations (subscriptions) a connection serves: it keeps
   // the session active (RFC 8490 §6.3) and shields it from eviction at the connection
   // limit. False when the connection is gone.

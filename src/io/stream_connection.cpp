@@ -80,6 +80,7 @@ StreamConnection::StreamConnection(Worker& w, ConnectionId id, asio::ip::tcp::so
       ticket_(std::move(ticket)) {
   info_.id = id;
   info_.worker = w.index();
+  t_.use_batch(&w.sends, id);
   info_.transport = tls ? auth::Transport::kTls : auth::Transport::kTcp;
   info_.peer = peer;
   qctx_.transport = info_.transport;
@@ -191,7 +192,7 @@ void StreamConnection::run_once(TimePoint now) {
     finish_close(true);
     return;
   }
-  if (st == dso::Session::State::kClosed && woff_ == wbuf_.size()) {
+  if (st == dso::Session::State::kClosed && woff_ == wbuf_.size() && !t_.owes()) {
     finish_close(false);
     return;
   }
@@ -247,6 +248,20 @@ void StreamConnection::do_read(TimePoint now) {
 }
 
 void StreamConnection::do_write(TimePoint now) {
+  if (t_.owes()) {
+    // Output a batched send left behind (a full socket), or the error it met.
+    const IoResult r = t_.flush();
+    if (r.status == IoResult::Status::kWantWrite) {
+      need_write_ = true;
+      return;
+    }
+    if (r.status != IoResult::Status::kOk) {
+      spdlog::debug("connection {} write error: {}", info_.id,
+                    r.error ? r.error.message() : std::string("closed"));
+      session_->abort("write failed", now, dso::CloseReason::kPeerClosed);
+      return;
+    }
+  }
   for (;;) {
     if (wretry_ == 0) {
       if (woff_ == wbuf_.size()) {
@@ -495,7 +510,7 @@ ConnectionSummary StreamConnection::summary() const {
   s.peer = info_.peer;
   s.dso = session_ && session_->established();
   s.long_lived = long_lived_;
-  s.queued_bytes = (session_ ? session_->queued_bytes() : 0) + (wbuf_.size() - woff_);
+  s.queued_bytes = (session_ ? session_->queued_bytes() : 0) + (wbuf_.size() - woff_) + t_.unsent();
   return s;
 }
 

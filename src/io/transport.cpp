@@ -211,7 +211,31 @@ Transport::Transport(asio::ip::tcp::socket s, const TlsContext* tls) : sock_(std
 }
 
 Transport::~Transport() {
+  settle();  // the batch refers to this object and its descriptor until flushed
   if (ssl_ != nullptr) SSL_free(ssl_);
+}
+
+void Transport::batch_incomplete(std::span<const std::uint8_t> rest, std::error_code error) {
+  if (error) {
+    healthy_ = false;
+    deferred_error_ = error;
+    return;
+  }
+  // Ahead of anything queued since (a KeyUpdate, a close_notify): it was made first.
+  if (tx_off_ == tx_.size()) {
+    tx_.clear();
+    tx_off_ = 0;
+  }
+  tx_.insert(tx_.begin() + static_cast<std::ptrdiff_t>(tx_off_), rest.begin(), rest.end());
+}
+
+IoResult Transport::flush() {
+  settle();
+  if (deferred_error_) return error(deferred_error_);
+  std::error_code ec;
+  if (!flush_tx(ec)) return error(ec);
+  if (tx_off_ < tx_.size()) return want(IoResult::Status::kWantWrite);
+  return moved(0);
 }
 
 bool Transport::take_over_records() {
@@ -316,6 +340,7 @@ bool Transport::flush_tx(std::error_code& ec) {
 
 IoResult Transport::read_records(std::span<std::uint8_t> buf) {
   if (buf.empty()) return moved(0);
+  settle();  // a KeyUpdate made below must follow our records still in the batch
   if (plain_off_ < plain_.size()) {
     const std::size_t n = std::min(buf.size(), plain_.size() - plain_off_);
     std::memcpy(buf.data(), plain_.data() + plain_off_, n);
@@ -379,6 +404,8 @@ IoResult Transport::read_records(std::span<std::uint8_t> buf) {
 }
 
 IoResult Transport::write_records(std::span<const std::uint8_t> buf) {
+  settle();
+  if (deferred_error_) return error(deferred_error_);
   std::error_code ec;
   if (tx_off_ < tx_.size() && !flush_tx(ec)) return error(ec);
   if (tx_off_ < tx_.size()) return want(IoResult::Status::kWantWrite);
@@ -388,6 +415,17 @@ IoResult Transport::write_records(std::span<const std::uint8_t> buf) {
     const std::size_t n = sealed_len_;
     sealed_len_ = 0;
     return moved(n);
+  }
+  if (batching()) {
+    // Sealed straight into the batch, sent with the other connections' at its flush.
+    const std::size_t from = batch_->prepare();
+    auto& a = batch_->arena();
+    if (!records_->seal(buf, a)) {
+      a.resize(from);
+      return records_error();
+    }
+    batch_gen_ = batch_->add(sock_.native_handle(), from, *this, batch_tag_);
+    return moved(buf.size());
   }
   auto& out = seal_scratch();
   out.clear();
@@ -431,6 +469,21 @@ IoResult Transport::write(std::span<const std::uint8_t> buf) {
   if (buf.empty()) return moved(0);
   if (records_) return write_records(buf);
   if (ssl_ == nullptr) {
+    settle();
+    if (deferred_error_) return error(deferred_error_);
+    if (tx_off_ < tx_.size()) {
+      // What a batched send left goes first; the caller retries this write after.
+      std::error_code ec;
+      if (!flush_tx(ec)) return error(ec);
+      if (tx_off_ < tx_.size()) return want(IoResult::Status::kWantWrite);
+    }
+    if (batching()) {
+      const std::size_t from = batch_->prepare();
+      auto& a = batch_->arena();
+      a.insert(a.end(), buf.begin(), buf.end());
+      batch_gen_ = batch_->add(sock_.native_handle(), from, *this, batch_tag_);
+      return moved(buf.size());
+    }
     const ssize_t n =
         ::send(sock_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n >= 0) return moved(static_cast<std::size_t>(n));
@@ -447,6 +500,11 @@ IoResult Transport::write(std::span<const std::uint8_t> buf) {
 }
 
 void Transport::shutdown() {
+  settle();
+  if (ssl_ == nullptr && !records_ && healthy_ && tx_off_ < tx_.size()) {
+    std::error_code ignored;
+    flush_tx(ignored);  // what a batched send left, before the FIN (never waits)
+  }
   if (records_ && healthy_) {
     // RFC 8446 §6.1: close_notify, behind anything still owed; never waits.
     records_->close(tx_);
@@ -471,6 +529,7 @@ void Transport::abort() {
 }
 
 void Transport::close() {
+  settle();
   std::error_code ignored;
   sock_.close(ignored);
 }

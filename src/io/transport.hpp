@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "io/asio.hpp"
+#include "io/send_batch.hpp"
 #include "io/tls_context.hpp"
 
 struct ssl_st;
@@ -41,11 +42,11 @@ struct IoResult {
   std::error_code error;
 };
 
-class Transport {
+class Transport final : public SendBatch::Owner {
  public:
   // `tls` null: plain TCP. The socket is made non-blocking.
   Transport(asio::ip::tcp::socket s, const TlsContext* tls);
-  ~Transport();
+  ~Transport() override;
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
@@ -64,6 +65,18 @@ class Transport {
   // Writes from the start of `buf`; with TLS a retry after kWant* must pass the same
   // length (OpenSSL's rule; the buffer may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER).
   IoResult write(std::span<const std::uint8_t> buf);
+  // While `batch` is active, writes of plain TCP and of our own TLS records join it
+  // (send_batch.hpp): reported written, sent at its flush. `tag` names this connection
+  // to the batch's wake callback.
+  void use_batch(SendBatch* batch, std::uint64_t tag) {
+    batch_ = batch;
+    batch_tag_ = tag;
+  }
+  // Bytes written (reported moved) but not yet accepted by the socket: what a batched send
+  // left, or a failure it met. flush() sends them: kOk when none remain, kWantWrite.
+  bool owes() const { return tx_off_ < tx_.size() || deferred_error_; }
+  std::size_t unsent() const { return tx_.size() - tx_off_; }
+  IoResult flush();
   // Graceful: a TLS close_notify if the session is healthy (never waits), then FIN.
   void shutdown();
   // Abortive close: RST (SO_LINGER 0), nothing more sent.
@@ -81,6 +94,12 @@ class Transport {
   // Sends what tx_ holds; false on a socket error (EAGAIN is not one).
   bool flush_tx(std::error_code& ec);
   IoResult records_error();
+  // Our entry in the batch, if it still waits, is sent first: nothing may overtake it.
+  void settle() {
+    if (batch_ != nullptr && batch_->holds(batch_gen_)) batch_->flush();
+  }
+  bool batching() const { return batch_ != nullptr && batch_->active(); }
+  void batch_incomplete(std::span<const std::uint8_t> rest, std::error_code error) override;
 
   asio::ip::tcp::socket sock_;
   ssl_st* ssl_ = nullptr;
@@ -101,6 +120,10 @@ class Transport {
   std::vector<std::uint8_t> tx_;
   std::size_t tx_off_ = 0;
   std::size_t sealed_len_ = 0;
+  SendBatch* batch_ = nullptr;
+  std::uint64_t batch_tag_ = 0;
+  std::uint64_t batch_gen_ = 0;     // of our last entry (SendBatch::holds)
+  std::error_code deferred_error_;  // a batched send failed: the next call reports it
 };
 
 // OpenSSL's key log callback of server contexts that take records over (tls_context.cpp).

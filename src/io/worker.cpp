@@ -15,7 +15,15 @@ constexpr std::size_t kTrimAfter = 1024;  // closed connections between two mall
 }  // namespace
 
 Worker::Worker(unsigned index, StreamOptions opts)
-    : opts(opts),
+    : sends(opts.server->send_batch,
+            [this](std::uint64_t id) {
+              // A batched send left output behind (a full socket) or failed: the connection
+              // waits until it can write, or closes; after the slice, not inside it.
+              asio::post(ctx, [this, id] {
+                if (auto* c = find(id)) c->service();
+              });
+            }),
+      opts(opts),
       index_(index),
       timers_(ctx,
               [this](TimerQueue::Id id, TimePoint now) {
@@ -35,6 +43,10 @@ Worker::~Worker() {
 
 void Worker::adopt(asio::ip::tcp::socket s, bool tls, auth::ClientAddress peer,
                    ConnectionLimiter::Ticket ticket) {
+  if (const std::size_t b = opts.server->tcp_send_buffer; b != 0) {
+    std::error_code ignored;  // the kernel clamps it; a refusal leaves its default
+    s.set_option(asio::socket_base::send_buffer_size(static_cast<int>(b)), ignored);
+  }
   const ConnectionId id = next_id_++;
   auto c =
       std::make_shared<StreamConnection>(*this, id, std::move(s), tls, peer, std::move(ticket));

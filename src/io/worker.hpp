@@ -14,6 +14,7 @@
 #include "io/asio.hpp"
 #include "io/connection_limiter.hpp"
 #include "io/frame_pool.hpp"
+#include "io/send_batch.hpp"
 #include "io/server.hpp"
 #include "io/session_app.hpp"
 #include "io/timer_queue.hpp"
@@ -65,6 +66,8 @@ class Worker final : public WorkerLink {
   // WorkerLink
   unsigned index() const override { return index_; }
   bool send_unidirectional(ConnectionId id, const dso::Frame& frame) override;
+  void begin_send_batch() override { sends.begin(); }
+  void end_send_batch() override { sends.end(); }
   bool set_long_lived(ConnectionId id, std::size_t active) override;
   void defer(std::function<void()> task) override { asio::post(ctx, std::move(task)); }
   bool send_datagram(const DatagramPeer& to, std::span<const std::uint8_t> bytes) override;
@@ -94,6 +97,9 @@ class Worker final : public WorkerLink {
   // gives back once everything is sent (an idle connection holds none).
   FramePool frames;
   std::vector<std::uint8_t> spare_write_buffer;
+  // The sends of a fan-out's slice, handed to the kernel together; before the
+  // connections, whose transports refer to it until it is flushed.
+  SendBatch sends;
 
   asio::io_context ctx{1};
   std::shared_ptr<Gate> gate = std::make_shared<Gate>(ctx);

@@ -374,6 +374,12 @@ Result<Config> parse_root(const toml::table& root, const fs::path& path) {
     // RFC 6891 §6.2.5: values below 512 are treated as 512.
     DNSPUSH_TRY(s.integer("udp-payload", c.udp_payload, 512, 65535));
     DNSPUSH_TRY(s.integer("answer-cache", c.answer_cache, 0, 1 << 20));
+    DNSPUSH_TRY(s.integer("send-batch", c.send_batch, 0, 4096));
+    DNSPUSH_TRY(s.integer("tcp-send-buffer", c.tcp_send_buffer, 0, 64 << 20));
+    if (c.tcp_send_buffer != 0 && c.tcp_send_buffer < 4096) {
+      return fail(Errc::kInvalidConfig,
+                  "limits.tcp-send-buffer: 0 (the kernel's) or at least 4096");
+    }
     DNSPUSH_TRY(s.no_unknown_keys());
   }
   {

@@ -126,6 +126,8 @@ Result<std::unique_ptr<Instance>> Instance::create(Config config, InstanceOption
   so.max_connections = c.max_connections;
   so.max_connections_per_address = c.max_connections_per_address;
   so.max_pending_bytes = c.max_pending_bytes;
+  so.send_batch = c.send_batch;
+  so.tcp_send_buffer = c.tcp_send_buffer;
   so.metrics = &impl->metrics;
   if (!c.tls.empty()) {
     so.tls_context = o.tls;

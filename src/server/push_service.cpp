@@ -346,6 +346,8 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   }
 
   void drain_slice() {
+    // The slice's writes go to the kernel together at the end (io/send_batch.hpp).
+    link_.begin_send_batch();
     for (std::size_t n = 0; n < kSlice && !pending_.empty(); ++n) {
       const Pending p = std::move(pending_.front());
       pending_.pop_front();
@@ -358,6 +360,7 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
         metrics_->observe(Histogram::kUpdateToPush, Clock::now() - p.committed_at);
       }
     }
+    link_.end_send_batch();
   }
 
   void drain() {

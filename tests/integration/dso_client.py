@@ -113,8 +113,17 @@ def parse_push(msg):
 
 
 class DsoClient:
-    def __init__(self, port, use_tls=True, host="127.0.0.1", timeout=5.0, pad=False):
-        raw = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, use_tls=True, host="127.0.0.1", timeout=5.0, pad=False,
+                 rcvbuf=None):
+        if rcvbuf is None:
+            raw = socket.create_connection((host, port), timeout=timeout)
+        else:
+            # A small receive buffer (set before connecting: it sets the window) makes the
+            # server's socket fill up as soon as this client stops reading.
+            raw = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(timeout)
+            raw.connect((host, port))
         if use_tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False

@@ -33,6 +33,8 @@ max-connections-per-address = 10
 max-pending-bytes = 100000
 udp-payload = 1400
 answer-cache = 0
+send-batch = 32
+tcp-send-buffer = 65536
 [[zone]]
 origin = "example.test"
 file = "zones/example.test.zone"
@@ -72,6 +74,8 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c->max_pending_bytes, 100000u);
   EXPECT_EQ(c->udp_payload, 1400);
   EXPECT_EQ(c->answer_cache, 0u);
+  EXPECT_EQ(c->send_batch, 32u);
+  EXPECT_EQ(c->tcp_send_buffer, 65536u);
   ASSERT_EQ(c->zones.size(), 2u);
   EXPECT_EQ(c->zones[0].origin, "example.test");
 }
@@ -101,6 +105,8 @@ TEST(Config, DefaultsForAbsentSections) {
   EXPECT_EQ(c->max_pending_bytes, 262144u);
   EXPECT_EQ(c->udp_payload, 1232);
   EXPECT_EQ(c->answer_cache, 1024u);
+  EXPECT_EQ(c->send_batch, 256u);
+  EXPECT_EQ(c->tcp_send_buffer, 0u);
   EXPECT_TRUE(c->tls_certificate.empty());
   EXPECT_TRUE(c->tls_own_records);
   EXPECT_TRUE(c->zones.empty());
@@ -141,6 +147,10 @@ TEST(Config, ValuesAreChecked) {
   EXPECT_NE(error_of(m + "[limits]\nudp-payload = 100\n").find("limits.udp-payload"),
             std::string::npos);
   EXPECT_NE(error_of(m + "[limits]\nanswer-cache = 2000000\n").find("limits.answer-cache"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "[limits]\nsend-batch = 5000\n").find("limits.send-batch"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "[limits]\ntcp-send-buffer = 100\n").find("limits.tcp-send-buffer"),
             std::string::npos);
   EXPECT_NE(error_of(m + "[limits]\nmax-connections = 0\n").find("limits.max-connections"),
             std::string::npos);

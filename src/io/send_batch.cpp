@@ -1,0 +1,130 @@
+#include "io/send_batch.hpp"
+
+#include <liburing.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace dnspush::io::detail {
+
+struct SendBatch::Ring {
+  io_uring ring{};
+  ~Ring() { io_uring_queue_exit(&ring); }
+};
+
+SendBatch::SendBatch(unsigned entries, Wake wake) : wake_(std::move(wake)) {
+  if (entries == 0) return;
+  io_uring ring{};
+  const int rc = io_uring_queue_init(entries, &ring, 0);
+  if (rc < 0) {
+    // Not an error: the kernel or its sandbox (a seccomp filter, kernel.io_uring_disabled)
+    // does not offer io_uring; every send is a plain send(2). Said once per process.
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) {
+      spdlog::info("io_uring unavailable ({}): a fan-out's sends are made one by one",
+                   std::strerror(-rc));
+    }
+    return;
+  }
+  ring_ = std::make_unique<Ring>();
+  ring_->ring = ring;
+  capacity_ = ring.sq.ring_entries;
+  entries_.reserve(capacity_);
+  results_.reserve(capacity_);
+}
+
+SendBatch::~SendBatch() = default;
+
+void SendBatch::begin() {
+  ++depth_;
+}
+
+void SendBatch::end() {
+  if (depth_ == 0) return;
+  if (--depth_ == 0) flush();
+}
+
+std::size_t SendBatch::prepare() {
+  if (entries_.size() >= capacity_) flush();
+  return arena_.size();
+}
+
+std::uint64_t SendBatch::add(int fd, std::size_t from, Owner& owner, std::uint64_t tag) {
+  entries_.push_back(Entry{fd, from, arena_.size() - from, &owner, tag});
+  return generation_;
+}
+
+void SendBatch::flush() {
+  if (flushing_ || entries_.empty()) return;
+  flushing_ = true;
+  io_uring& ring = ring_->ring;
+  const auto n = static_cast<unsigned>(entries_.size());
+  for (unsigned i = 0; i < n; ++i) {
+    // Never null: at most capacity_ entries, and every completion is reaped below.
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    const Entry& e = entries_[i];
+    io_uring_prep_send(sqe, e.fd, arena_.data() + e.from, e.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, i);
+  }
+  int rc;
+  do {
+    rc = io_uring_submit_and_wait(&ring, n);
+  } while (rc == -EINTR);
+  // Every send was issued without waiting (MSG_DONTWAIT), so all n complete now.
+  results_.assign(n, INT_MIN);
+  unsigned seen = 0;
+  while (seen < n) {
+    io_uring_cqe* cqe = nullptr;
+    const int w = io_uring_wait_cqe(&ring, &cqe);
+    if (w == -EINTR) continue;
+    if (w < 0) break;  // cannot happen with n submitted; never spin
+    const auto i = io_uring_cqe_get_data64(cqe);
+    if (i < n) results_[i] = cqe->res;
+    io_uring_cqe_seen(&ring, cqe);
+    ++seen;
+  }
+  if (seen < n) spdlog::error("io_uring: {} of {} sends without a result", n - seen, n);
+  ++generation_;
+  // In entry order, so that each owner's unsent bytes are back before anyone is woken.
+  bool woken = false;
+  for (unsigned i = 0; i < n; ++i) {
+    const Entry& e = entries_[i];
+    const int res = results_[i];
+    if (res >= 0 && static_cast<std::size_t>(res) == e.len) {
+      ++sent_;
+      continue;
+    }
+    ++incomplete_;
+    woken = true;
+    if (res >= 0) {
+      const auto k = static_cast<std::size_t>(res);
+      e.owner->batch_incomplete(std::span(arena_.data() + e.from + k, e.len - k), {});
+    } else if (res == -EAGAIN || res == -EINTR) {
+      e.owner->batch_incomplete(std::span(arena_.data() + e.from, e.len), {});
+    } else {
+      // INT_MIN: no result (the ring failed): the stream's order is lost, so it fails.
+      const int err = res == INT_MIN ? EIO : -res;
+      e.owner->batch_incomplete({}, std::error_code(err, std::system_category()));
+    }
+  }
+  std::vector<std::uint64_t> wake;  // rare (a full socket, an error): may allocate
+  if (woken) {
+    for (unsigned i = 0; i < n; ++i) {
+      const int res = results_[i];
+      if (res < 0 || static_cast<std::size_t>(res) != entries_[i].len) {
+        wake.push_back(entries_[i].tag);
+      }
+    }
+  }
+  entries_.clear();
+  arena_.clear();
+  if (arena_.capacity() > kKeepArena) std::vector<std::uint8_t>().swap(arena_);
+  flushing_ = false;
+  for (const auto tag : wake) wake_(tag);
+}
+
+}  // namespace dnspush::io::detail

@@ -17,7 +17,9 @@
 #   RATE          UPDATEs per second                          (default: 10000/N, in [1, 20])
 #   QUIET         seconds of the one-change CPU window (0: off)  (default: 60)
 #   POLL          seconds of each polling run (0: off)        (default: 60)
-#   SEND_BATCH    dnspushd's [limits] send-batch (0: one send(2) per delivery)  (default: 256)
+#   SEND_BATCH    dnspushd's [limits] send-batch (0: one send(2) per delivery)  (default: 64)
+#   CLIENT_NICE   nice value of push_load's processes: 19 lets dnspushd have the cores
+#                 first, as if the subscribers ran elsewhere           (default: 0)
 #   WORKERS       server threads                              (default: nproc)
 #   STATE_TMP     where server state lives                    (default: /dev/shm)
 #   SMOKE=1       quick check: N=10, 3 changes, 2 s windows, strict
@@ -32,7 +34,8 @@ EXTRA=${EXTRA-"5000:10"}
 ROUNDS=${ROUNDS:-1}
 QUIET=${QUIET:-60}
 POLL=${POLL:-60}
-SEND_BATCH=${SEND_BATCH:-256}
+SEND_BATCH=${SEND_BATCH:-64}
+CLIENT_NICE=${CLIENT_NICE:-0}
 WORKERS=${WORKERS:-$(nproc)}
 STATE_TMP=${STATE_TMP:-/dev/shm}
 STRICT=()
@@ -163,7 +166,7 @@ run_push() {  # round sessions subs
   echo "== round $round: push, N=$n, $m subscription(s) per session (dnspushd pid $SERVER_PID," \
     "$WORKERS workers; load $(cut -d' ' -f1 /proc/loadavg))"
   out=$WORK/$name.out
-  "$BIN/push_load" push --server 127.0.0.1 --dns-port "$DNS_PORT" --tls-port "$TLS_PORT" \
+  nice -n "$CLIENT_NICE" "$BIN/push_load" push --server 127.0.0.1 --dns-port "$DNS_PORT" --tls-port "$TLS_PORT" \
     --server-pid "$SERVER_PID" --sessions "$n" --subs "$m" --changes "$changes" --rate "$rate" \
     --quiet-window "$QUIET" --label "$round" "${STRICT[@]}" | tee "$out"
   RESULTS+=("$(grep '^RESULT' "$out")")

@@ -3,6 +3,7 @@
 #include <liburing.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -16,10 +17,45 @@ struct SendBatch::Ring {
   ~Ring() { io_uring_queue_exit(&ring); }
 };
 
+namespace {
+
+// flush() waits for every send's completion, so a send must never wait for room: with
+// MSG_DONTWAIT the kernel (5.12 and later) completes it at once with -EAGAIN; an older
+// one may instead wait for the socket to become writable, which would stall the worker.
+// One send to a full socket at start tells which. Also false where IORING_OP_SEND is
+// unknown (before 5.6).
+bool sends_never_wait(io_uring& ring) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0) return false;
+  std::uint8_t junk[4096] = {};
+  for (int i = 0; i < 100000 && ::send(sv[0], junk, sizeof junk, MSG_DONTWAIT) > 0; ++i) {
+  }
+  bool ok = false;
+  if (io_uring_sqe* sqe = io_uring_get_sqe(&ring)) {
+    io_uring_prep_send(sqe, sv[0], junk, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (io_uring_submit(&ring) == 1) {
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_peek_cqe(&ring, &cqe) == 0) {
+        ok = cqe->res == -EAGAIN;
+        io_uring_cqe_seen(&ring, cqe);
+      }
+    }
+  }
+  ::close(sv[0]);
+  ::close(sv[1]);
+  return ok;
+}
+
+}  // namespace
+
 SendBatch::SendBatch(unsigned entries, Wake wake) : wake_(std::move(wake)) {
   if (entries == 0) return;
   io_uring ring{};
-  const int rc = io_uring_queue_init(entries, &ring, 0);
+  int rc = io_uring_queue_init(entries, &ring, 0);
+  if (rc == 0 && !sends_never_wait(ring)) {
+    io_uring_queue_exit(&ring);  // cancels the probe's send if it still waits
+    rc = -EOPNOTSUPP;
+  }
   if (rc < 0) {
     // Not an error: the kernel or its sandbox (a seccomp filter, kernel.io_uring_disabled)
     // does not offer io_uring; every send is a plain send(2). Said once per process.

@@ -2,9 +2,9 @@
 //
 // Why: a fan-out writes one small TLS record to each of thousands of sockets, and on a
 // machine where a system call is expensive (virtualised: ~1 us each here) the call itself
-// is much of a delivery's cost. io_uring takes a slice's sends in one io_uring_enter:
-// measured ~10 us per write(2) against ~5-7 us per batched send of the same 100 bytes to
-// 9,000 loopback sockets (bench/send_floor, BENCHMARKS.md).
+// is much of a delivery's cost. io_uring takes up to `entries` sends in one
+// io_uring_enter: measured ~10 us per send(2) against ~5-7 us per batched send of the
+// same 100 bytes to 9,000 loopback sockets (bench/send_floor, BENCHMARKS.md).
 //
 // How: between begin() and end(), a Transport that has nothing else unsent appends its
 // bytes to the batch instead of sending them, and reports them written. flush() (at end(),
@@ -22,8 +22,10 @@
 // Threading: one per worker, used by that worker's thread only. Bounds: `entries`
 // sends per submission; the byte arena is kept up to kKeepArena between batches.
 // Failure: where io_uring cannot be set up (old kernel, seccomp, sysctl
-// kernel.io_uring_disabled), available() is false and begin() is a no-op: every send is
-// a plain send(2), as without the batch.
+// kernel.io_uring_disabled), or where a MSG_DONTWAIT send to a full socket would wait
+// instead of failing at once (kernels before 5.12: probed at construction, since flush()
+// waits for every completion), available() is false and begin() is a no-op: every send
+// is a plain send(2), as without the batch.
 #pragma once
 
 #include <cstddef>

@@ -114,7 +114,7 @@ struct ServerOptions {
   std::size_t max_outstanding = 64;            // pipelined requests per connection
   // Sends of one fan-out slice handed to the kernel together through io_uring, up to this
   // many per system call (io/send_batch.hpp); 0, or no io_uring: one send(2) each.
-  unsigned send_batch = 256;
+  unsigned send_batch = 64;
   // SO_SNDBUF of accepted TCP and TLS connections (0: the kernel's, which grows with the
   // connection up to net.ipv4.tcp_wmem's maximum). BIND's tcp-send-buffer.
   std::size_t tcp_send_buffer = 0;

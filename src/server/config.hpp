@@ -152,7 +152,7 @@ struct Config {
   std::size_t max_pending_bytes = 262144;
   std::uint16_t udp_payload = 1232;
   std::size_t answer_cache = 1024;  // answers kept per worker thread (0: none)
-  unsigned send_batch = 256;        // a fan-out's sends per io_uring submission (0: send(2))
+  unsigned send_batch = 64;         // a fan-out's sends per io_uring submission (0: send(2))
   std::size_t tcp_send_buffer = 0;  // SO_SNDBUF of TCP/TLS connections (0: the kernel's)
 
   // [push]

@@ -7,7 +7,7 @@ When a subscriber's socket is full, the part it did not take must still reach th
 subscriber whole, in order and exactly once, ahead of everything sealed after it (TLS
 records carry sequence numbers: one byte lost, repeated or reordered and the client's TLS
 fails); when a subscriber has gone, its session ends and no other is disturbed. Each case
-runs with batching (send-batch = 256) and without it (send-batch = 0: one send(2) each)."""
+runs with batching (send-batch = 64, the default) and without it (send-batch = 0: one send(2) each)."""
 
 import os
 import re
@@ -134,7 +134,7 @@ class LateReader:
 
 @unittest.skipUnless(uh.have_tools("nsupdate"), "needs nsupdate (bind9-dnsutils)")
 class LateReaderBatched(LateReader, unittest.TestCase):
-    SEND_BATCH = 256
+    SEND_BATCH = 64
 
 
 @unittest.skipUnless(uh.have_tools("nsupdate"), "needs nsupdate (bind9-dnsutils)")

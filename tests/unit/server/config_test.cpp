@@ -105,7 +105,7 @@ TEST(Config, DefaultsForAbsentSections) {
   EXPECT_EQ(c->max_pending_bytes, 262144u);
   EXPECT_EQ(c->udp_payload, 1232);
   EXPECT_EQ(c->answer_cache, 1024u);
-  EXPECT_EQ(c->send_batch, 256u);
+  EXPECT_EQ(c->send_batch, 64u);
   EXPECT_EQ(c->tcp_send_buffer, 0u);
   EXPECT_TRUE(c->tls_certificate.empty());
   EXPECT_TRUE(c->tls_own_records);

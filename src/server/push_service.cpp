@@ -346,8 +346,15 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
   }
 
   void drain_slice() {
-    // The slice's writes go to the kernel together at the end (io/send_batch.hpp).
-    link_.begin_send_batch();
+    // The slice's writes go to the kernel together at its end (io/send_batch.hpp), also
+    // when a send throws: the batch must never keep entries past the slice.
+    struct SendBatchScope {
+      io::WorkerLink& link;
+      explicit SendBatchScope(io::WorkerLink& l) : link(l) { link.begin_send_batch(); }
+      ~SendBatchScope() { link.end_send_batch(); }
+      SendBatchScope(const SendBatchScope&) = delete;
+      SendBatchScope& operator=(const SendBatchScope&) = delete;
+    } scope(link_);
     for (std::size_t n = 0; n < kSlice && !pending_.empty(); ++n) {
       const Pending p = std::move(pending_.front());
       pending_.pop_front();
@@ -360,7 +367,6 @@ class PushApp final : public io::SessionApp, public io::DatagramApp {
         metrics_->observe(Histogram::kUpdateToPush, Clock::now() - p.committed_at);
       }
     }
-    link_.end_send_batch();
   }
 
   void drain() {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -108,25 +109,40 @@ void SendBatch::flush() {
   }
   int rc;
   do {
-    rc = io_uring_submit_and_wait(&ring, n);
+    rc = broken_for_test_ ? -EBADF : io_uring_submit_and_wait(&ring, n);
   } while (rc == -EINTR);
-  // Every send was issued without waiting (MSG_DONTWAIT), so all n complete now.
+  // Every submitted send was issued without waiting (MSG_DONTWAIT): each completes now.
+  const unsigned submitted = rc > 0 ? std::min(static_cast<unsigned>(rc), n) : 0;
   results_.assign(n, INT_MIN);
   unsigned seen = 0;
-  while (seen < n) {
+  while (seen < submitted) {
     io_uring_cqe* cqe = nullptr;
     const int w = io_uring_wait_cqe(&ring, &cqe);
     if (w == -EINTR) continue;
-    if (w < 0) break;  // cannot happen with n submitted; never spin
+    if (w < 0) break;  // never spin on a failed ring
     const auto i = io_uring_cqe_get_data64(cqe);
     if (i < n) results_[i] = cqe->res;
     io_uring_cqe_seen(&ring, cqe);
     ++seen;
   }
-  if (seen < n) spdlog::error("io_uring: {} of {} sends without a result", n - seen, n);
+  if (submitted < n || seen < submitted) {
+    // The ring failed (never seen). Entries it never took are sent here, in order; those
+    // it took without a result fail (sending them again could repeat bytes). The ring
+    // goes: a later flush must not meet this one's stray completions or queued entries.
+    spdlog::error(
+        "io_uring: {} of {} sends not submitted, {} without a result; sends are "
+        "made one by one from now on",
+        n - submitted, n, submitted - seen);
+    for (unsigned i = submitted; i < n; ++i) {
+      const Entry& e = entries_[i];
+      const ssize_t k = ::send(e.fd, arena_.data() + e.from, e.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      results_[i] = k >= 0 ? static_cast<int>(k) : -errno;
+    }
+    ring_.reset();
+  }
   ++generation_;
   // In entry order, so that each owner's unsent bytes are back before anyone is woken.
-  bool woken = false;
+  std::vector<std::uint64_t> wake;  // rare (a full socket, an error): may allocate
   for (unsigned i = 0; i < n; ++i) {
     const Entry& e = entries_[i];
     const int res = results_[i];
@@ -135,7 +151,7 @@ void SendBatch::flush() {
       continue;
     }
     ++incomplete_;
-    woken = true;
+    wake.push_back(e.tag);
     if (res >= 0) {
       const auto k = static_cast<std::size_t>(res);
       e.owner->batch_incomplete(std::span(arena_.data() + e.from + k, e.len - k), {});
@@ -145,15 +161,6 @@ void SendBatch::flush() {
       // INT_MIN: no result (the ring failed): the stream's order is lost, so it fails.
       const int err = res == INT_MIN ? EIO : -res;
       e.owner->batch_incomplete({}, std::error_code(err, std::system_category()));
-    }
-  }
-  std::vector<std::uint64_t> wake;  // rare (a full socket, an error): may allocate
-  if (woken) {
-    for (unsigned i = 0; i < n; ++i) {
-      const int res = results_[i];
-      if (res < 0 || static_cast<std::size_t>(res) != entries_[i].len) {
-        wake.push_back(entries_[i].tag);
-      }
     }
   }
   entries_.clear();

@@ -25,7 +25,9 @@
 // kernel.io_uring_disabled), or where a MSG_DONTWAIT send to a full socket would wait
 // instead of failing at once (kernels before 5.12: probed at construction, since flush()
 // waits for every completion), available() is false and begin() is a no-op: every send
-// is a plain send(2), as without the batch.
+// is a plain send(2), as without the batch. A ring that fails later (a submission error)
+// is dropped: the flush sends what it had not taken with send(2), fails what it took
+// without a result, and batching stops.
 #pragma once
 
 #include <cstddef>
@@ -80,6 +82,10 @@ class SendBatch {
 
   static constexpr std::size_t kKeepArena = 256 * 1024;
 
+  // Tests: the next flush finds the ring failed (as a submission error would), and must
+  // send its entries one by one and stop batching.
+  void fail_ring_for_test() { broken_for_test_ = true; }
+
  private:
   struct Ring;
   struct Entry {
@@ -100,6 +106,7 @@ class SendBatch {
   std::vector<int> results_;  // flush()'s, by entry
   std::uint64_t incomplete_ = 0;
   std::uint64_t sent_ = 0;
+  bool broken_for_test_ = false;
 };
 
 }  // namespace dnspush::io::detail

@@ -206,6 +206,28 @@ TEST_F(SendBatchTest, AnEmptyEndSendsNothingAndAFlushOutsideABatchIsHarmless) {
   EXPECT_EQ(batch_->sent(), 0u);
 }
 
+TEST_F(SendBatchTest, AFailedRingSendsWhatItHeldOneByOneAndStopsBatching) {
+  Pair a, b, full;
+  full.fill();
+  Recorder oa, ob, of;
+  batch_->begin();
+  add(a, text("first"), oa, 1);
+  add(full, text("waits"), of, 2);
+  add(b, text("second"), ob, 3);
+  batch_->fail_ring_for_test();
+  batch_->end();
+  EXPECT_EQ(a.drain(), text("first"));
+  EXPECT_EQ(b.drain(), text("second"));
+  ASSERT_EQ(of.rests.size(), 1u);
+  EXPECT_EQ(of.rests[0], text("waits"));
+  EXPECT_TRUE(oa.rests.empty());
+  EXPECT_EQ(woken_, std::vector<std::uint64_t>{2});
+  EXPECT_FALSE(batch_->available());
+  batch_->begin();
+  EXPECT_FALSE(batch_->active()) << "later sends are plain send(2)";
+  batch_->end();
+}
+
 TEST(SendBatchOff, ZeroEntriesNeverBatches) {
   SendBatch b(0, [](std::uint64_t) {});
   EXPECT_FALSE(b.available());
